@@ -1,0 +1,3 @@
+"""MCP server for FreshBooks."""
+
+__version__ = "0.1.0"

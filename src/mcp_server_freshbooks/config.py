@@ -1,0 +1,160 @@
+"""Settings: one validated object built from the environment and an optional `.env` file.
+
+The host's environment wins over `.env` (python-dotenv's `override=False`), so a Claude Desktop
+`env` block is never silently replaced by a stray file in the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+# The toolsets the server knows; later issues add to this tuple.
+KNOWN_TOOLSETS: tuple[str, ...] = ("identity", "clients", "invoices", "payments", "expenses")
+
+ENV_PREFIX = "FRESHBOOKS_"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message names the variable and what is allowed."""
+
+
+def default_token_file() -> Path:
+    """Per-user config directory (XDG on Linux, Application Support on macOS, APPDATA on Windows)."""
+    if os.name == "nt":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif os.uname().sysname == "Darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "mcp-server-freshbooks" / "tokens.json"
+
+
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("must be one of 1/0, true/false, yes/no, on/off")
+
+
+class Settings(BaseModel):
+    """Everything the server reads from its environment. Secrets are `SecretStr` so they never print."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    api_url: str = Field(default="https://api.freshbooks.com", description="FRESHBOOKS_API_URL")
+    auth_url: str = Field(default="https://auth.freshbooks.com", description="FRESHBOOKS_AUTH_URL")
+    access_token: SecretStr | None = Field(default=None, description="FRESHBOOKS_ACCESS_TOKEN")
+    refresh_token: SecretStr | None = Field(default=None, description="FRESHBOOKS_REFRESH_TOKEN")
+    client_id: str | None = Field(default=None, description="FRESHBOOKS_CLIENT_ID")
+    client_secret: SecretStr | None = Field(default=None, description="FRESHBOOKS_CLIENT_SECRET")
+    redirect_uri: str | None = Field(default=None, description="FRESHBOOKS_REDIRECT_URI")
+    account_id: str | None = Field(default=None, description="FRESHBOOKS_ACCOUNT_ID")
+    business: str | None = Field(default=None, description="FRESHBOOKS_BUSINESS (name or id)")
+    token_file: Path = Field(default_factory=default_token_file, description="FRESHBOOKS_TOKEN_FILE")
+    read_only: bool = Field(default=False, description="FRESHBOOKS_READ_ONLY")
+    toolsets: tuple[str, ...] | None = Field(default=None, description="FRESHBOOKS_TOOLSETS")
+    max_concurrency: int = Field(default=4, ge=1, le=16, description="FRESHBOOKS_MAX_CONCURRENCY")
+    mcp_http_token: SecretStr | None = Field(default=None, description="FRESHBOOKS_MCP_HTTP_TOKEN")
+
+    @field_validator("api_url", "auth_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("read_only", mode="before")
+    @classmethod
+    def _bool(cls, value: Any) -> bool:
+        return _parse_bool(value)
+
+    @field_validator("toolsets", mode="before")
+    @classmethod
+    def _toolsets(cls, value: Any) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        items = value.split(",") if isinstance(value, str) else list(value)
+        names = tuple(dict.fromkeys(str(i).strip().lower() for i in items if str(i).strip()))
+        if not names or names == ("all",):
+            return None
+        unknown = [n for n in names if n not in KNOWN_TOOLSETS]
+        if unknown:
+            raise ValueError(
+                f"unknown toolset(s) {', '.join(unknown)}; allowed: {', '.join(KNOWN_TOOLSETS)}, all"
+            )
+        return names
+
+    @field_validator(
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "mcp_http_token",
+        "client_id",
+        "redirect_uri",
+        "account_id",
+        "business",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (CLI flags), validated like the environment."""
+        data = self.model_dump()
+        for key in ("access_token", "refresh_token", "client_secret", "mcp_http_token"):
+            secret = getattr(self, key)
+            data[key] = secret.get_secret_value() if secret is not None else None
+        data.update({k: v for k, v in changes.items() if v is not None})
+        return _validate(data)
+
+
+def _field_env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def _validate(data: Mapping[str, Any]) -> Settings:
+    try:
+        return Settings.model_validate(dict(data))
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{_field_env_name(field)}: {message}")
+        raise ConfigError("Invalid configuration: " + "; ".join(problems)) from None
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    dotenv_path: str | Path | None = None,
+    use_dotenv: bool = True,
+) -> Settings:
+    """Build settings from `environ` (default: os.environ) plus a `.env` file that never overrides it."""
+    env: dict[str, str] = {}
+    if use_dotenv:
+        from dotenv import dotenv_values, find_dotenv
+
+        path = str(dotenv_path) if dotenv_path is not None else find_dotenv(usecwd=True)
+        if path:
+            env.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    env.update(os.environ if environ is None else environ)
+    data: dict[str, Any] = {}
+    for field in Settings.model_fields:
+        name = _field_env_name(field)
+        if name in env:
+            data[field] = env[name]
+    return _validate(data)

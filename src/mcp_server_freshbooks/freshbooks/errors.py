@@ -1,0 +1,208 @@
+"""One exception hierarchy for every error envelope FreshBooks sends.
+
+FreshBooks has at least six error shapes (classic accounting `response.errors[]`, sometimes with
+HTTP 200; the newer `code/message/details`; projects; auth/token; online payments; ledger). They
+all become a `FreshBooksError` subclass the tools can act on without knowing the wire format.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FreshBooksError(Exception):
+    """Base error. Carries what a caller needs to explain the failure; never a credential."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        errno: int | None = None,
+        field: str | None = None,
+        object: str | None = None,
+        value: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.errno = errno
+        self.field = field
+        self.object = object
+        self.value = value
+        self.method = method
+        self.path = path
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(message={self.message!r}, status={self.status}, errno={self.errno}, "
+            f"field={self.field!r})"
+        )
+
+
+class NotFoundError(FreshBooksError):
+    """404 / errno 1012: the id does not exist in this account."""
+
+
+class ValidationError(FreshBooksError):
+    """400/422 or errno 1001-1040: FreshBooks refused the values; `field` names the culprit."""
+
+
+class AuthError(FreshBooksError):
+    """401: the token is missing, expired or revoked and could not be refreshed."""
+
+
+class ForbiddenError(FreshBooksError):
+    """403: the token lacks a scope, or the user's role cannot do this."""
+
+
+class RateLimitedError(FreshBooksError):
+    """429 after every retry allowed by the budget."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ConflictError(FreshBooksError):
+    """409: concurrent modification or an invoice-number collision."""
+
+
+class ServerError(FreshBooksError):
+    """5xx after every retry allowed by the budget."""
+
+
+class TransportError(FreshBooksError):
+    """The request could not complete: connection refused, reset, timed out."""
+
+
+class WriteOutcomeUnknownError(TransportError):
+    """A write was sent but no response came back: it may or may not have been applied.
+
+    Never re-sent blindly; the caller must look the record up to find out.
+    """
+
+
+class BusinessSelectionError(FreshBooksError):
+    """The identity has no usable business, or several and none was chosen."""
+
+
+_ERRNO_CLASSES: dict[int, type[FreshBooksError]] = {
+    1003: ForbiddenError,
+    1038: ForbiddenError,
+    1012: NotFoundError,
+    1011: NotFoundError,
+}
+
+
+def _to_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _class_for(status: int | None, errno: int | None) -> type[FreshBooksError]:
+    if errno is not None and errno in _ERRNO_CLASSES:
+        return _ERRNO_CLASSES[errno]
+    if status == 401:
+        return AuthError
+    if status == 403:
+        return ForbiddenError
+    if status == 404:
+        return NotFoundError
+    if status == 409:
+        return ConflictError
+    if status == 429:
+        return RateLimitedError
+    if status is not None and status >= 500:
+        return ServerError
+    if errno is not None and 1001 <= errno <= 1108:
+        return ValidationError
+    if status in (400, 422):
+        return ValidationError
+    return FreshBooksError
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value)
+
+
+def parse_error(status: int, body: Any) -> FreshBooksError | None:
+    """Return the error a response carries, or None if it is a success.
+
+    `body` is the decoded JSON (or None / a string when the body was not JSON).
+    """
+    fields: dict[str, Any] = {}
+    message: str | None = None
+    if isinstance(body, dict):
+        response = body.get("response")
+        # Classic accounting errors; they may come with HTTP 200.
+        if isinstance(response, dict) and isinstance(response.get("errors"), list) and response["errors"]:
+            first = response["errors"][0] if isinstance(response["errors"][0], dict) else {}
+            message = (
+                "; ".join(str(e.get("message") or e) for e in response["errors"] if isinstance(e, dict))
+                or "FreshBooks returned an error."
+            )
+            fields = {
+                "errno": _to_int(first.get("errno")),
+                "field": _text(first.get("field")),
+                "object": _text(first.get("object")),
+                "value": _text(first.get("value")),
+            }
+        # New style: {"code": 5, "message": ..., "details": [{"reason": "1012", "metadata": {...}}]}
+        elif "code" in body and "details" in body and isinstance(body.get("details"), list):
+            detail = next((d for d in body["details"] if isinstance(d, dict)), {})
+            meta: dict[str, Any] = detail["metadata"] if isinstance(detail.get("metadata"), dict) else {}
+            violations = detail.get("fieldViolations")
+            if isinstance(violations, list) and violations and isinstance(violations[0], dict):
+                meta = {"field": violations[0].get("field"), "message": violations[0].get("description")}
+            message = str(meta.get("message") or body.get("message") or "FreshBooks returned an error.")
+            fields = {
+                "errno": _to_int(detail.get("reason")),
+                "field": _text(meta.get("field")),
+                "object": _text(meta.get("object")),
+                "value": _text(meta.get("value")),
+            }
+        # Ledger accounts: {"errors": {"message", "status", "details": [{"reason", "metadata"}]}}
+        elif isinstance(body.get("errors"), dict):
+            errors = body["errors"]
+            details = errors.get("details") if isinstance(errors.get("details"), list) else []
+            detail = details[0] if details and isinstance(details[0], dict) else {}
+            meta = detail["metadata"] if isinstance(detail.get("metadata"), dict) else {}
+            message = str(meta.get("message") or detail.get("reason") or errors.get("message") or "Error.")
+            fields = {"field": _text(meta.get("field"))}
+        # Online payments: {"error_type": ..., "message": ..., "errors": [{error_type, message, field}]}
+        elif "error_type" in body:
+            errs = body.get("errors") if isinstance(body.get("errors"), list) else []
+            first = errs[0] if errs and isinstance(errs[0], dict) else {}
+            message = str(first.get("message") or body.get("message") or body["error_type"])
+            fields = {"field": _text(first.get("field"))}
+            if body.get("error_type") == "not_found" and status < 400:
+                status = 404
+        # Projects/time tracking: {"error": "..."} or {"errno": 2001, "error": {"title", "description"}};
+        # auth: {"error": "invalid_grant", "error_description": "..."}.
+        elif "error" in body:
+            err = body["error"]
+            if isinstance(err, dict):
+                message = str(err.get("description") or err.get("title") or "FreshBooks returned an error.")
+            else:
+                description = body.get("error_description")
+                message = f"{err}: {description}" if description else str(err)
+            fields = {"errno": _to_int(body.get("errno")), "field": _text(body.get("field"))}
+        # Events and bare auth failures: {"errno": 401, "message": "..."} / {"message": "..."}.
+        elif status >= 400 and "message" in body:
+            message = str(body["message"])
+            errno = _to_int(body.get("errno"))
+            fields = {"errno": errno if errno is not None and errno >= 1000 else None}
+    if message is None:
+        if status < 400:
+            return None
+        message = body if isinstance(body, str) and body.strip() and len(body) < 300 else None
+        message = message or f"FreshBooks answered HTTP {status}."
+    cls = _class_for(status, fields.get("errno"))
+    return cls(message, status=status, **fields)
