@@ -117,6 +117,12 @@ def _retry_after_seconds(response: httpx.Response) -> float | None:
         return None
 
 
+def _query_params(params: list[tuple[str, str]] | dict[str, str] | None) -> httpx.QueryParams | None:
+    if not params:
+        return None
+    return httpx.QueryParams(params if isinstance(params, dict) else tuple(params))
+
+
 def _decode(response: httpx.Response) -> Any:
     if not response.content:
         return None
@@ -218,7 +224,7 @@ class FreshBooksClient:
                     response = await self.http.request(
                         method,
                         path,
-                        params=httpx.QueryParams(params) if params else None,
+                        params=_query_params(params),
                         json=json,
                         headers=headers,
                     )
