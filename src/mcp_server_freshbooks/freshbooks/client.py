@@ -143,7 +143,7 @@ class FreshBooksClient:
         self,
         *,
         api_url: str,
-        token_source: TokenSource,
+        token_source: TokenSource | Callable[[httpx.AsyncClient], TokenSource],
         transport: httpx.AsyncBaseTransport | None = None,
         max_concurrency: int = 4,
         retry: RetryPolicy | None = None,
@@ -156,7 +156,6 @@ class FreshBooksClient:
         self.max_concurrency = max_concurrency
         self.retry = retry or RetryPolicy()
         self.stats = ClientStats()
-        self._tokens = token_source
         self._slots = asyncio.Semaphore(max_concurrency)
         self._account_id_setting = account_id
         self._business_setting = business
@@ -171,6 +170,8 @@ class FreshBooksClient:
             headers={"User-Agent": f"mcp-server-freshbooks/{__version__}", "Accept": "application/json"},
             follow_redirects=False,
         )
+        # A factory lets the token source share this client's connection pool for refreshes.
+        self._tokens: TokenSource = token_source(self.http) if callable(token_source) else token_source
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -1,0 +1,71 @@
+"""`mcp-server-freshbooks demo`: a tour of the tools on the embedded sandbox, through a real MCP session."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from typing import Any
+
+# (tool, arguments, what it shows). Tools that this build lacks are skipped.
+TOUR: list[tuple[str, dict[str, Any], str]] = [
+    ("whoami", {}, "Who is signed in, and which books the tools work on"),
+    ("find_client", {"query": "an", "limit": 3}, "Find clients by name, organization or email"),
+    ("list_overdue_invoices", {"limit": 5}, "Who owes us what, and since when (totals per currency and age)"),
+    ("summarize_expenses", {"group_by": "category", "top": 5}, "What did we spend, on what (last 90 days)"),
+    ("list_invoices", {"limit": 3}, "Recent invoices"),
+]
+
+
+def _claude_config() -> dict[str, Any]:
+    command = shutil.which("mcp-server-freshbooks") or "mcp-server-freshbooks"
+    return {"mcpServers": {"freshbooks-demo": {"command": command, "args": ["serve", "--demo"]}}}
+
+
+def _short(data: Any, limit: int = 900) -> str:
+    text = json.dumps(data, indent=1, ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit] + "\n ... (cut for the tour)"
+
+
+async def _tour() -> int:
+    from datetime import date, timedelta
+
+    from mcp import Client
+
+    from .config import load_settings
+    from .server import build_server
+
+    today = date.today()
+    extra: dict[str, dict[str, Any]] = {
+        "summarize_expenses": {"date_from": (today - timedelta(days=90)).isoformat(), "date_to": today.isoformat()},
+    }
+    async with Client(build_server(load_settings(environ={}, use_dotenv=False), demo=True)) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        print(f"FreshBooks MCP server demo: {len(names)} tools, running on the embedded sandbox books.\n")
+        failures = 0
+        for name, arguments, caption in TOUR:
+            if name not in names:
+                continue
+            arguments = {**arguments, **extra.get(name, {})}
+            print(f"== {caption}\n   {name}({json.dumps(arguments)})")
+            result = await client.call_tool(name, arguments)
+            if result.is_error:
+                failures += 1
+                print("   error: " + " ".join(getattr(c, "text", "") for c in result.content))
+            else:
+                text = " ".join(getattr(c, "text", "") for c in result.content)
+                print("   " + (text if len(text) < 400 else _short(result.structured_content)).replace("\n", "\n   "))
+            print()
+    print("Attach it to Claude Desktop (claude_desktop_config.json), then restart Claude Desktop:")
+    print(json.dumps(_claude_config(), indent=2))
+    return 1 if failures else 0
+
+
+def run_demo() -> int:
+    import anyio
+
+    try:
+        return anyio.run(_tour)
+    except Exception as exc:  # pragma: no cover - the tour should never crash silently
+        print(f"demo failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

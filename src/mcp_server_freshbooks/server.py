@@ -1,0 +1,153 @@
+"""Builds the MCPServer: lifespan, toolsets and read-only filtering.
+
+Nothing slow happens at import time or in `build_server`: the FreshBooks client is created in the
+lifespan, and the identity/business is looked up on first use and cached for the server's life,
+so `initialize` is answered as fast as a bare MCPServer answers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Any
+
+import httpx
+from mcp.server import MCPServer
+
+from . import __version__
+from .config import Settings
+from .freshbooks import FreshBooksClient, FreshBooksError, StaticTokenSource, TokenSource
+from .tools._base import AppState, ToolSpec, all_specs
+
+DEMO_SEED = 20240401
+
+INSTRUCTIONS = """\
+Keeps a small business's books in FreshBooks: clients, invoices, payments and expenses.
+Look things up before acting: find_client gives the client_id that get_client, update_client,
+archive_client, create_invoice and list_invoices take; list_overdue_invoices answers "who owes us what,
+and since when" with totals per currency and aging bucket; summarize_expenses answers "what did we
+spend on what". Money is always {"amount": "<decimal string>", "code": "<currency>"}; amounts in
+different currencies are never added together. Results are concise by default
+(response_format="detailed" for every field) and say when more pages exist. Writes that lose data or
+move money ask the user to confirm; pass confirm=true only after the user has agreed.
+"""
+
+
+def select_specs(settings: Settings) -> list[ToolSpec]:
+    """The tools this configuration exposes: chosen toolsets, and never a write in read-only mode."""
+    specs = all_specs()
+    if settings.toolsets is not None:
+        specs = [s for s in specs if s.toolset in settings.toolsets]
+    if settings.read_only:
+        specs = [s for s in specs if not s.writes]
+    return specs
+
+
+class _FailingTokenSource:
+    """Stands in when no credentials are configured; every call reports how to sign in."""
+
+    def __init__(self, error: FreshBooksError) -> None:
+        self._error = error
+
+    async def get_token(self) -> str:
+        raise self._error
+
+    async def refresh_after_unauthorized(self, rejected_token: str) -> str | None:
+        return None
+
+
+def _stored_token_source(settings: Settings) -> Callable[[httpx.AsyncClient], TokenSource]:
+    def build(http: httpx.AsyncClient) -> TokenSource:
+        from .freshbooks.auth import build_token_source
+
+        try:
+            return build_token_source(settings, http)
+        except FreshBooksError as exc:
+            # Start anyway: the server must come up so the model can read what to do.
+            return _FailingTokenSource(exc)
+
+    return build
+
+
+def _make_client_factory(
+    settings: Settings,
+    *,
+    demo: bool,
+    sandbox: Any,
+    transport: httpx.AsyncBaseTransport | None,
+    token_source: TokenSource | None,
+) -> Callable[[], Any]:
+    @asynccontextmanager
+    async def open_client() -> AsyncIterator[tuple[FreshBooksClient, Any]]:
+        sb = sandbox
+        if demo and sb is None:
+            from .sandbox import Sandbox, SandboxOptions
+
+            sb = Sandbox(SandboxOptions(seed=DEMO_SEED, today=date.today()))
+        if sb is not None:
+            client = FreshBooksClient(
+                api_url="http://sandbox.local",
+                token_source=token_source or StaticTokenSource(sb.access_token),
+                transport=httpx.ASGITransport(app=sb.app),
+                max_concurrency=settings.max_concurrency,
+            )
+        else:
+            client = FreshBooksClient(
+                api_url=settings.api_url,
+                token_source=token_source or _stored_token_source(settings),
+                transport=transport,
+                max_concurrency=settings.max_concurrency,
+                account_id=settings.account_id,
+                business=settings.business,
+            )
+        try:
+            yield client, sb
+        finally:
+            await client.aclose()
+
+    return open_client
+
+
+def build_server(
+    settings: Settings,
+    *,
+    demo: bool = False,
+    sandbox: Any = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    token_source: TokenSource | None = None,
+) -> MCPServer[AppState]:
+    """The MCP server for these settings.
+
+    `demo=True` embeds a seeded sandbox in-process (no port, no credentials). Tests pass their own
+    `sandbox` (a `Sandbox` instance) to inspect its books, or a `transport`/`token_source`.
+    """
+    open_client = _make_client_factory(
+        settings, demo=demo, sandbox=sandbox, transport=transport, token_source=token_source
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        async with open_client() as (client, sb):
+            yield AppState(settings=settings, fb=client, sandbox=sb)
+
+    server: MCPServer[AppState] = MCPServer(
+        "freshbooks",
+        title="FreshBooks",
+        description="Bookkeeping in FreshBooks: clients, invoices, payments, expenses.",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=lifespan,
+    )
+    for spec in select_specs(settings):
+        server.add_tool(
+            spec.fn,
+            name=spec.name,
+            title=spec.title,
+            description=(spec.fn.__doc__ or "").strip(),
+            annotations=spec.annotations,
+        )
+    from .prompts import register_prompts
+
+    register_prompts(server, settings)
+    return server
