@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mcp_server_freshbooks.config import Settings
+from mcp_server_freshbooks.config import ConfigError, Settings
 
 if TYPE_CHECKING:
     from mcp.server import MCPServer
@@ -33,8 +33,11 @@ MCP_PATH = "/mcp"
 REALM = "mcp-server-freshbooks"
 
 
-class HttpTransportError(RuntimeError):
-    """The HTTP transport cannot start as configured (the message says how to fix it)."""
+class HttpTransportError(ConfigError):
+    """The HTTP transport cannot start as configured (the message says how to fix it).
+
+    A `ConfigError`, so the CLI reports it in one line and exits 2.
+    """
 
 
 def is_loopback(host: str) -> bool:
