@@ -1,0 +1,38 @@
+"""Public value types of the sandbox: options and write-log entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    """Knobs for one sandbox instance. Everything is deterministic given ``seed`` and ``today``."""
+
+    seed: int = 7
+    today: date | None = None  # None -> date.today() at construction
+    clients: int = 40
+    invoices: int = 300
+    expenses: int = 600
+    token_ttl: int = 43200  # seconds; FreshBooks access tokens live 12 h
+    latency_ms: int = 0
+    jitter_ms: int = 0
+    fail_rate: float = 0.0
+    rate_limit: int | None = None  # max requests per 1-second window
+    drop_rate: float = 0.0
+    access_token: str | None = None
+    two_businesses: bool = False
+    per_page_default: int = 15
+
+
+@dataclass(frozen=True)
+class WriteLogEntry:
+    """One applied write (POST/PUT/DELETE that changed the books)."""
+
+    method: str
+    path: str
+    resource: str
+    resource_id: int | None
+    status: int
+    time: datetime
