@@ -1,0 +1,157 @@
+"""``mcp-server-freshbooks sandbox``: serve a seeded sandbox with uvicorn (loopback by default)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import socket
+import sys
+from datetime import date
+
+import uvicorn
+
+from .app import Sandbox
+from .options import SandboxOptions
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r} (want YYYY-MM-DD)") from None
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid rate {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"rate must be between 0 and 1, got {text}")
+    return value
+
+
+def _nonneg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _nonneg(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mcp-server-freshbooks sandbox",
+        description="Serve a local, seeded FreshBooks-compatible API (see mcp_server_freshbooks.sandbox docs).",
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=_nonneg, default=8780, help="0 picks a free port (the real one is printed)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--today", type=_date, default=None, help="the sandbox's calendar date (default: today)")
+    p.add_argument("--clients", type=_nonneg, default=40)
+    p.add_argument("--invoices", type=_nonneg, default=300)
+    p.add_argument("--expenses", type=_nonneg, default=600)
+    p.add_argument("--token-ttl", type=_positive, default=43200, metavar="SECONDS")
+    p.add_argument("--latency-ms", type=_nonneg, default=0)
+    p.add_argument("--jitter-ms", type=_nonneg, default=0)
+    p.add_argument("--fail-rate", type=_rate, default=0.0)
+    p.add_argument("--rate-limit", type=_positive, default=None, help="max requests per second (429 beyond)")
+    p.add_argument("--drop-rate", type=_rate, default=0.0)
+    p.add_argument("--access-token", default=None, help="use this fixed access token")
+    p.add_argument("--two-businesses", action="store_true")
+    p.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback host")
+    return p
+
+
+def run_sandbox_cli(argv: list[str]) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed its one-line error
+        return int(exc.code or 0)
+    if not _is_loopback(args.host) and not args.allow_remote:
+        print(
+            f"mcp-server-freshbooks sandbox: error: refusing non-loopback host {args.host!r} "
+            "(pass --allow-remote to override)",
+            file=sys.stderr,
+        )
+        return 2
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    opts = SandboxOptions(
+        seed=args.seed,
+        today=args.today,
+        clients=args.clients,
+        invoices=args.invoices,
+        expenses=args.expenses,
+        token_ttl=args.token_ttl,
+        latency_ms=args.latency_ms,
+        jitter_ms=args.jitter_ms,
+        fail_rate=args.fail_rate,
+        rate_limit=args.rate_limit,
+        drop_rate=args.drop_rate,
+        access_token=args.access_token,
+        two_businesses=args.two_businesses,
+    )
+    sandbox = Sandbox(opts)
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        print(f"mcp-server-freshbooks sandbox: error: cannot bind {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
+    base_url = f"http://{host}:{port}"
+    server = uvicorn.Server(uvicorn.Config(sandbox.app, log_level="warning", access_log=False, lifespan="off"))
+
+    async def announce() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            await asyncio.sleep(0.01)
+        print(f"FreshBooks sandbox listening on {base_url}", flush=True)
+        print(f"base_url={base_url}", flush=True)
+        print(f"access_token={sandbox.access_token}", flush=True)
+        print(f"refresh_token={sandbox.refresh_token}", flush=True)
+        print(f"account_id={sandbox.account_id}", flush=True)
+        print(f"business_id={sandbox.business_id}", flush=True)
+        print(f"oauth_client_id={sandbox.oauth_client_id}", flush=True)
+        print(f"oauth_client_secret={sandbox.oauth_client_secret}", flush=True)
+        print(f"redirect_uri={sandbox.redirect_uri}", flush=True)
+
+    async def main() -> None:
+        task = asyncio.create_task(announce())
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            task.cancel()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    return 0
