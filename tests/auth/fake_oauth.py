@@ -97,7 +97,11 @@ class FakeFreshBooks:
                 if form.get("refresh_token") != self._refresh or self._refresh is None:
                     self.token_requests.append(TokenRequest(grant, "invalid_grant"))
                     return JSONResponse(
-                        {"error": "invalid_grant", "error_description": "The refresh token is invalid."},
+                        # Echo the presented token, as a careless server might: callers must redact it.
+                        {
+                            "error": "invalid_grant",
+                            "error_description": f"The refresh token {form.get('refresh_token')} is invalid.",
+                        },
                         status_code=400,
                     )
             else:
