@@ -159,9 +159,7 @@ async def login(
         if open_browser:
             with contextlib.suppress(Exception):
                 webbrowser.open(url)
-        console.note(
-            "Then paste the address your browser was sent to (it contains ?code=...), or just the code:"
-        )
+        console.note("Then paste the address your browser was sent to (it contains ?code=...), or just the code:")
         pasted = (await read_line()).strip()
     else:
         pasted = (redirect_url or code or "").strip()
@@ -218,9 +216,7 @@ async def status(
         except FreshBooksError as exc:
             console.say(f"Not signed in. {exc.message}")
             return 1
-        origin = (
-            "token file " + str(source.store.path) if source.store.exists() else "FRESHBOOKS_ACCESS_TOKEN"
-        )
+        origin = "token file " + str(source.store.path) if source.store.exists() else "FRESHBOOKS_ACCESS_TOKEN"
         console.say(f"Tokens from: {origin}")
         console.say(f"Access token: {_describe_expiry(source.tokens, can_refresh=source.can_refresh())}")
         if not source.can_refresh():
@@ -233,9 +229,7 @@ async def status(
                 console.say(f"Could not read your FreshBooks identity: {exc.message}")
                 return 1
         if source.tokens.expires_at is not None:
-            console.say(
-                f"Access token now: {_describe_expiry(source.tokens, can_refresh=source.can_refresh())}"
-            )
+            console.say(f"Access token now: {_describe_expiry(source.tokens, can_refresh=source.can_refresh())}")
     _print_identity(console, identity, settings)
     return 0
 
@@ -260,9 +254,7 @@ async def logout(
     revoked = False
     if tokens is not None and revoke:
         if OAuthApp.from_settings(settings) is None:
-            console.note(
-                "Not revoking at FreshBooks (FRESHBOOKS_CLIENT_ID/SECRET not set); deleting locally."
-            )
+            console.note("Not revoking at FreshBooks (FRESHBOOKS_CLIENT_ID/SECRET not set); deleting locally.")
         else:
             async with _http(transport) as http:
                 for secret in (tokens.refresh_token, tokens.access_token):
@@ -430,9 +422,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 def _cmd_logout(args: argparse.Namespace) -> int:
     console = _default_console()
     settings = _settings_or_exit(console)
-    return (
-        2 if settings is None else asyncio.run(logout(settings, console=console, revoke=not args.no_revoke))
-    )
+    return 2 if settings is None else asyncio.run(logout(settings, console=console, revoke=not args.no_revoke))
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
@@ -458,9 +448,7 @@ def add_auth_subcommands(subparsers: Any) -> argparse.ArgumentParser:
     p_login.add_argument("--no-browser", action="store_true", help="do not try to open a web browser")
     p_login.add_argument("--code", help="authorization code (skips the prompt; no state check)")
     p_login.add_argument("--redirect-url", help="the full redirected address (skips the prompt)")
-    p_login.add_argument(
-        "--redirect-uri", help="redirect URI registered for the app (default FRESHBOOKS_REDIRECT_URI)"
-    )
+    p_login.add_argument("--redirect-uri", help="redirect URI registered for the app (default FRESHBOOKS_REDIRECT_URI)")
     p_login.add_argument("--state", help="use this OAuth state instead of a random one (scripted sign-in)")
     p_login.add_argument("--scope", help="space-separated scopes to request (default: the app's scopes)")
     p_login.set_defaults(func=_cmd_login)

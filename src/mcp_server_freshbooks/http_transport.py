@@ -158,9 +158,7 @@ def build_http_app(
             )
         raise HttpTransportError("A bearer token is required for the HTTP transport.")
     security = (
-        loopback_security()
-        if is_loopback(host)
-        else TransportSecuritySettings(enable_dns_rebinding_protection=False)
+        loopback_security() if is_loopback(host) else TransportSecuritySettings(enable_dns_rebinding_protection=False)
     )
     inner = server.streamable_http_app(
         streamable_http_path=MCP_PATH,

@@ -50,6 +50,7 @@ FILE_FORMAT_VERSION = 1
 MAX_REFRESH_MARGIN = 300.0
 REFRESH_MARGIN_FRACTION = 0.1
 LOCK_TIMEOUT = 30.0
+CLOCK_SKEW_TOLERANCE = 60.0  # seconds between the server's created_at and our clock we accept
 
 
 # --------------------------------------------------------------------------------------------- errors
@@ -104,8 +105,8 @@ class TokenSet(BaseModel):
     def from_oauth_response(cls, body: Mapping[str, Any], *, received_at: float | None = None) -> TokenSet:
         """Build from a token endpoint answer. Expiry is ``created_at + expires_in``.
 
-        If the server's ``created_at`` is ahead of our clock we use our receipt time instead, and if it
-        would mean the token is already expired (server clock far behind) we trust our clock too.
+        If the server's ``created_at`` is ahead of our clock we use our receipt time instead; if it is
+        more than a minute behind (a skewed server clock) we trust our receipt time too.
         """
         received = time.time() if received_at is None else received_at
         access = body.get("access_token")
@@ -116,10 +117,8 @@ class TokenSet(BaseModel):
         expires_in = _as_float(body.get("expires_in"))
         expires_at: float | None = None
         if expires_in is not None:
-            base = received if created is None else min(created, received)
-            expires_at = base + expires_in
-            if expires_at <= received:
-                expires_at = received + expires_in
+            base = received if created is None or abs(received - created) > CLOCK_SKEW_TOLERANCE else created
+            expires_at = min(base, received) + expires_in
         return cls(
             access_token=SecretStr(access),
             refresh_token=SecretStr(refresh) if isinstance(refresh, str) and refresh else None,
@@ -225,8 +224,7 @@ class TokenStore:
             return None
         except OSError as exc:
             raise TokenFileError(
-                f"Cannot read the token file {self.path} ({exc.strerror}); "
-                f"fix its permissions or {LOGIN_HINT}."
+                f"Cannot read the token file {self.path} ({exc.strerror}); fix its permissions or {LOGIN_HINT}."
             ) from None
         try:
             data = json.loads(text)
@@ -234,9 +232,7 @@ class TokenStore:
                 raise ValueError("not an object")
             return TokenSet.from_file_dict(data)
         except ValueError:
-            raise TokenFileError(
-                f"The token file {self.path} is not valid; {LOGIN_HINT} to replace it."
-            ) from None
+            raise TokenFileError(f"The token file {self.path} is not valid; {LOGIN_HINT} to replace it.") from None
 
     def _ensure_dir(self) -> None:
         folder = self.path.parent
@@ -292,8 +288,7 @@ class TokenStore:
         file_mode = self.path.stat().st_mode & 0o777
         if file_mode & 0o077:
             problems.append(
-                f"token file {self.path} is mode {file_mode:o}, readable by others; "
-                f"fix: chmod 600 '{self.path}'"
+                f"token file {self.path} is mode {file_mode:o}, readable by others; fix: chmod 600 '{self.path}'"
             )
         return problems
 
@@ -402,9 +397,7 @@ def new_state() -> str:
     return secrets.token_urlsafe(24)
 
 
-def authorize_url(
-    settings: Settings, *, state: str, redirect_uri: str | None = None, scope: str | None = None
-) -> str:
+def authorize_url(settings: Settings, *, state: str, redirect_uri: str | None = None, scope: str | None = None) -> str:
     """``{FRESHBOOKS_AUTH_URL}/oauth/authorize?client_id=…&response_type=code&redirect_uri=…&state=…``."""
     if not settings.client_id:
         raise AuthError("Set FRESHBOOKS_CLIENT_ID to your FreshBooks app's client id before signing in.")
@@ -499,9 +492,7 @@ def _token_error(status: int, data: Any, grant: str, hidden: list[str]) -> Fresh
             status=status,
             path=TOKEN_PATH,
         )
-    return AuthError(
-        f"FreshBooks refused the token request ({said}). {LOGIN_HINT.capitalize()}.", status=status
-    )
+    return AuthError(f"FreshBooks refused the token request ({said}). {LOGIN_HINT.capitalize()}.", status=status)
 
 
 async def exchange_code(
@@ -510,9 +501,7 @@ async def exchange_code(
     """Trade an authorization code for tokens (``grant_type=authorization_code``)."""
     app = OAuthApp.from_settings(settings)
     if app is None:
-        raise AuthError(
-            "Set FRESHBOOKS_CLIENT_ID and FRESHBOOKS_CLIENT_SECRET (your FreshBooks app) to sign in."
-        )
+        raise AuthError("Set FRESHBOOKS_CLIENT_ID and FRESHBOOKS_CLIENT_SECRET (your FreshBooks app) to sign in.")
     if redirect_uri:
         app = OAuthApp(app.client_id, app.client_secret, redirect_uri)
     if not app.redirect_uri:
@@ -629,7 +618,7 @@ class StoredTokenSource:
 
     async def refresh_after_unauthorized(self, rejected_token: str) -> str | None:
         current = self._tokens
-        if current.access_token.get_secret_value() != rejected_token and not current.needs_refresh():
+        if current.access_token.get_secret_value() != rejected_token and not current.is_expired():
             return current.access_token.get_secret_value()
         if not self.can_refresh():
             # Another process may still have refreshed the shared file.
@@ -670,12 +659,12 @@ class StoredTokenSource:
         async with self._lock:
             # Another task in this process may have refreshed while we waited.
             mine = self._tokens
-            if mine.access_token.get_secret_value() != stale_token and not mine.needs_refresh():
+            if mine.access_token.get_secret_value() != stale_token and not mine.is_expired():
                 return mine.access_token.get_secret_value()
             async with self._store.locked():
                 stored = self._store.load() if self._store.exists() else None
                 if stored is not None:
-                    if stored.access_token.get_secret_value() != stale_token and not stored.needs_refresh():
+                    if stored.access_token.get_secret_value() != stale_token and not stored.is_expired():
                         logger.info("Using the access token another process refreshed.")
                         self._adopt(stored)
                         return stored.access_token.get_secret_value()
@@ -724,6 +713,5 @@ def build_token_source(settings: Settings, http: httpx.AsyncClient) -> StoredTok
         )
         return StoredTokenSource(settings, http, store, tokens, origin="env")
     raise NotSignedInError(
-        f"Not signed in to FreshBooks: {LOGIN_HINT} (saves tokens to {store.path}), "
-        "or set FRESHBOOKS_ACCESS_TOKEN."
+        f"Not signed in to FreshBooks: {LOGIN_HINT} (saves tokens to {store.path}), or set FRESHBOOKS_ACCESS_TOKEN."
     )
