@@ -425,11 +425,14 @@ def _seed_invoices(books: Books, rng: random.Random, client_ids: list[int], n: i
     fixed_ages = [1, 2, 7, 30, 31, 90, 180, 365, 400]
     # Older invoices first so numbers increase with create_date.
     plans: list[tuple[date, int, str]] = []
-    for i in range(n):
+    n_overdue = 0
+    for _ in range(n):
         kind = rng.choices(kinds, weights)[0]
         offset = rng.choice((0, 7, 14, 15, 30, 30, 30, 45, 60))
         if kind in ("overdue", "partial_overdue"):
-            age = fixed_ages[i % len(fixed_ages)] if i < len(fixed_ages) * 2 else rng.randint(1, 400)
+            # the first overdue invoices cover the interesting ages exactly (1 day .. 400 days)
+            age = fixed_ages[n_overdue] if n_overdue < len(fixed_ages) else rng.randint(1, 400)
+            n_overdue += 1
             due = today - timedelta(days=age)
         elif kind == "due_today":
             due = today
