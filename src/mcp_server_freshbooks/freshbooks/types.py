@@ -118,8 +118,11 @@ def parse_date(value: Any) -> date | None:
         return None
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
+    text = str(value).strip()
+    if len(text) > 10 and text[10] not in "T ":
+        return None  # e.g. "2020-11-219T13:22:04": malformed, not the 21st
     try:
-        return date.fromisoformat(str(value)[:10])
+        return date.fromisoformat(text[:10])
     except ValueError:
         return None
 
