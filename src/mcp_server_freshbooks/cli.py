@@ -123,7 +123,7 @@ def _tools(args: argparse.Namespace) -> int:
     tools = anyio.run(_list_tools, _settings(args), args.demo)
     width = max((len(t.name) for t in tools), default=0)
     for t in tools:
-        first = (t.description or "").strip().split(". ")[0].split("\n")[0].rstrip(".")
+        first = " ".join((t.description or "").split()).split(". ")[0].rstrip(".")
         kind = "read " if t.annotations and t.annotations.read_only_hint else "write"
         print(f"{t.name:<{width}}  {kind}  {first}")
     return 0
