@@ -1,0 +1,704 @@
+"""Expenses: list, summarize (streaming, with progress), create, and the expense categories."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal, cast
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
+from pydantic import BaseModel, Field
+
+from ..freshbooks import CLIENTS, EXPENSE_CATEGORIES, EXPENSES, FreshBooksClient, NotFoundError, Page, Query
+from ..freshbooks.client import ProgressCallback
+from ..freshbooks.expenses import (
+    NO_VALUE_KEY,
+    Category,
+    CategoryIndex,
+    CategoryLookupError,
+    Expense,
+    ExpenseAggregator,
+    GroupBy,
+    GroupTotal,
+    parse_expense,
+    staff_id_from_me,
+    vendor_matches,
+)
+from ..freshbooks.types import MoneyTotals, format_amount
+from ._base import RESPONSE_FORMAT_DESCRIPTION, Money, ResponseFormat, app_state, fb, one_line, respond, tool
+
+log = logging.getLogger(__name__)
+
+TOOLSET = "expenses"
+CATEGORIES_CACHE = "expenses.categories"
+STAFF_CACHE = "expenses.staff_id"
+MAX_RANGE_YEARS = 10
+
+ExpenseSort = Literal["date_desc", "date_asc", "amount_desc", "amount_asc", "vendor_asc", "vendor_desc"]
+
+DateFrom = Annotated[date | None, Field(description="First day to include (YYYY-MM-DD), inclusive")]
+DateTo = Annotated[date | None, Field(description="Last day to include (YYYY-MM-DD), inclusive")]
+CategoryParam = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=100,
+        description="Category name (case-insensitive; a unique fragment works) or numeric id. A parent "
+        "category also matches its subcategories.",
+    ),
+]
+VendorParam = Annotated[
+    str | None,
+    Field(min_length=1, max_length=100, description="Part of the vendor name, case-insensitive, e.g. 'shell'"),
+]
+ClientIdParam = Annotated[int | None, Field(ge=1, description="Only expenses billed to this client (client_id)")]
+ProjectIdParam = Annotated[int | None, Field(ge=1, description="Only expenses assigned to this project (project_id)")]
+
+
+# ---------------------------------------------------------------------- output models
+
+
+class ExpenseOut(BaseModel):
+    id: int
+    date: str | None = Field(default=None, description="YYYY-MM-DD")
+    vendor: str | None = None
+    category: str | None = Field(default=None, description="Category name")
+    category_id: int | None = None
+    amount: Money
+    client_id: int | None = None
+    client: str | None = Field(default=None, description="Client name, when the expense is billed to one")
+    project_id: int | None = None
+    project: str | None = Field(default=None, description="Project title, when assigned")
+    has_receipt: bool
+    # detailed only
+    notes: str | None = None
+    status: str | None = Field(default=None, description="internal, outstanding, invoiced or recouped")
+    taxes: list[dict[str, Any]] | None = None
+    is_cogs: bool | None = None
+    invoice_id: int | None = None
+    markup_percent: str | None = None
+    staff_id: int | None = None
+    bank_name: str | None = None
+    account_name: str | None = None
+    updated: str | None = None
+
+
+class ListExpensesOut(BaseModel):
+    expenses: list[ExpenseOut]
+    page: int
+    limit: int
+    has_more: bool = Field(description="true when more matching expenses exist: call again with next_page")
+    next_page: int | None = None
+    total: int | None = Field(default=None, description="Matching expenses in all pages (when known)")
+    page_totals: list[Money] = Field(description="Sum of the expenses on this page, one entry per currency")
+    filters: list[str] = Field(default_factory=list, description="The filters applied, in words")
+    note: str | None = None
+
+
+class GroupOut(BaseModel):
+    key: str = Field(description="Stable key: an id, a vendor, YYYY-MM, YYYY-Qn, 'none' or 'other'")
+    label: str = Field(description="Human name of the group")
+    count: int
+    totals: list[Money] = Field(description="One total per currency; currencies are never added together")
+
+
+class SummarizeExpensesOut(BaseModel):
+    date_from: str
+    date_to: str
+    group_by: str
+    groups: list[GroupOut]
+    other: GroupOut | None = Field(
+        default=None, description="Everything beyond the top groups, so the groups plus other add up to the totals"
+    )
+    totals: list[Money] = Field(description="Overall totals, one per currency")
+    expense_count: int
+    main_currency: str | None = Field(default=None, description="The currency most of these expenses are in")
+    ordered_by: str
+    filters: list[str] = Field(default_factory=list)
+    pages_read: int
+    warning: str | None = None
+
+
+class CategoryOut(BaseModel):
+    id: int
+    name: str
+    parent_id: int | None = None
+    parent: str | None = None
+    is_cogs: bool = Field(description="true: a cost of goods sold category")
+
+
+class ListCategoriesOut(BaseModel):
+    categories: list[CategoryOut]
+    count: int
+    from_cache: bool = Field(description="true: served from this server's cache (refresh=true re-reads)")
+
+
+class CreateExpenseOut(BaseModel):
+    expense: ExpenseOut
+    created: bool = True
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _money_text(items: list[Money]) -> str:
+    return "; ".join(f"{format_amount(m.amount)} {m.code}" for m in items) or "0.00"
+
+
+async def _categories(ctx: Context[Any, Any], *, refresh: bool = False) -> tuple[CategoryIndex, bool]:
+    """The account's categories, cached for the server's lifetime. Returns (index, from_cache)."""
+    cache = app_state(ctx).cache
+    cached = cache.get(CATEGORIES_CACHE)
+    if isinstance(cached, CategoryIndex) and not refresh:
+        return cached, True
+    rows = await fb(ctx).list_all(EXPENSE_CATEGORIES)
+    index = CategoryIndex.from_rows(rows)
+    cache[CATEGORIES_CACHE] = index
+    return index, False
+
+
+async def _resolve_category(ctx: Context[Any, Any], text: str) -> tuple[Category, CategoryIndex]:
+    index, from_cache = await _categories(ctx)
+    try:
+        return index.resolve(text), index
+    except CategoryLookupError as exc:
+        if from_cache and not exc.suggestions:
+            # Unknown to the cache: maybe created since. Re-read once before giving up.
+            index, _ = await _categories(ctx, refresh=True)
+            try:
+                return index.resolve(text), index
+            except CategoryLookupError as again:
+                raise ToolError(again.message) from None
+        raise ToolError(exc.message) from None
+
+
+async def _labels_for_categories(ctx: Context[Any, Any], ids: set[int]) -> CategoryIndex:
+    index, from_cache = await _categories(ctx)
+    if from_cache and any(i not in index.categories for i in ids):
+        index, _ = await _categories(ctx, refresh=True)
+    return index
+
+
+def _category_filter(query: Query, index: CategoryIndex, cat: Category) -> str:
+    ids = [cat.id] + [c.id for c in index.children_of(cat.id)]
+    if len(ids) == 1:
+        query.equals("categoryid", cat.id)
+        return f"category: {cat.name} (id {cat.id})"
+    query.in_list("categoryids", ids)
+    return f"category: {cat.name} (id {cat.id}) and its {len(ids) - 1} subcategories"
+
+
+def _client_label(raw: dict[str, Any]) -> str:
+    org = (raw.get("organization") or "").strip()
+    person = f"{raw.get('fname') or ''} {raw.get('lname') or ''}".strip()
+    return org or person or f"client {raw.get('id')}"
+
+
+async def _client_names(client: FreshBooksClient, ids: set[int]) -> dict[int, str]:
+    """Names for client ids: one filtered list request per 100 ids, then a GET for any not listed."""
+    names: dict[int, str] = {}
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), 100):
+        chunk = wanted[start : start + 100]
+        page = await client.list_page(CLIENTS, Query(CLIENTS).in_list("userids", chunk), per_page=100)
+        for row in page.rows:
+            cid = row.get("id") or row.get("userid")
+            if isinstance(cid, int):
+                names[cid] = _client_label(row)
+
+    async def one(cid: int) -> None:
+        try:
+            names[cid] = _client_label(await client.get(CLIENTS, cid))
+        except NotFoundError:
+            names[cid] = f"client {cid} (not found)"
+
+    missing = [cid for cid in wanted if cid not in names]  # e.g. deleted clients: lists hide them
+    await asyncio.gather(*(one(cid) for cid in missing))
+    return names
+
+
+async def _project_names(client: FreshBooksClient, ids: set[int]) -> dict[int, str]:
+    names: dict[int, str] = {}
+
+    async def one(pid: int) -> None:
+        try:
+            body = await client.business_request("GET", "projects", f"project/{pid}")
+        except NotFoundError:
+            names[pid] = f"project {pid} (not found)"
+            return
+        project = body.get("project") if isinstance(body, dict) else None
+        title = project.get("title") if isinstance(project, dict) else None
+        names[pid] = str(title) if title else f"project {pid}"
+
+    await asyncio.gather(*(one(pid) for pid in sorted(ids)))
+    return names
+
+
+def _check_range(date_from: date | None, date_to: date | None, *, max_years: int | None = None) -> None:
+    if date_from and date_to and date_to < date_from:
+        raise ToolError(
+            f"date_to ({date_to}) is before date_from ({date_from}): the range is backwards. "
+            "Give date_from <= date_to (both inclusive)."
+        )
+    if max_years and date_from and date_to:
+        try:
+            limit = date_from.replace(year=date_from.year + max_years)
+        except ValueError:  # 29 February
+            limit = date_from.replace(year=date_from.year + max_years, day=28)
+        if date_to >= limit:
+            raise ToolError(
+                f"The range {date_from}..{date_to} is longer than {max_years} years; the longest allowed "
+                f"ends before {limit}. Split it into shorter ranges (e.g. one call per year)."
+            )
+
+
+def _base_query(
+    date_from: date | None,
+    date_to: date | None,
+    client_id: int | None,
+    project_id: int | None,
+) -> tuple[Query, list[str]]:
+    query = Query(EXPENSES)
+    filters: list[str] = []
+    if date_from or date_to:
+        # FreshBooks: date_min inclusive, date_max EXCLUSIVE -> the day after the inclusive date_to.
+        query.between("date", date_from, date_to + timedelta(days=1) if date_to else None)
+        filters.append(f"date: {date_from or 'any'}..{date_to or 'any'}")
+    if client_id is not None:
+        query.equals("clientid", client_id)
+        filters.append(f"client_id: {client_id}")
+    if project_id is not None:
+        query.equals("projectid", project_id)
+        filters.append(f"project_id: {project_id}")
+    return query, filters
+
+
+def _expense_out(
+    e: Expense,
+    index: CategoryIndex,
+    clients: dict[int, str],
+    projects: dict[int, str],
+    detailed: bool,
+) -> ExpenseOut:
+    out = ExpenseOut(
+        id=e.id,
+        date=e.date.isoformat() if e.date else None,
+        vendor=e.vendor,
+        category=index.name_of(e.category_id) or (f"category {e.category_id}" if e.category_id else None),
+        category_id=e.category_id,
+        amount=e.amount,
+        client_id=e.client_id,
+        client=clients.get(e.client_id) if e.client_id else None,
+        project_id=e.project_id,
+        project=projects.get(e.project_id) if e.project_id else None,
+        has_receipt=e.has_receipt,
+    )
+    if detailed:
+        out.notes = e.notes
+        out.status = e.status
+        out.taxes = [
+            {
+                k: v
+                for k, v in {
+                    "name": t.name,
+                    "percent": t.percent,
+                    "amount": t.amount.wire() if t.amount else None,
+                }.items()
+                if v is not None
+            }
+            for t in e.taxes
+        ]
+        out.is_cogs = e.is_cogs
+        out.invoice_id = e.invoice_id
+        out.markup_percent = e.markup_percent
+        out.staff_id = e.staff_id
+        out.bank_name = e.bank_name
+        out.account_name = e.account_name
+        out.updated = e.updated
+    else:
+        out.notes = None
+    return out
+
+
+def _expense_line(x: ExpenseOut, detailed: bool) -> str:
+    parts = [f"#{x.id}", x.date or "no date", x.vendor or "(no vendor)", x.category or "(no category)"]
+    parts.append(f"{format_amount(x.amount.amount)} {x.amount.code}")
+    if x.client:
+        parts.append(f"client {x.client} ({x.client_id})")
+    if x.project:
+        parts.append(f"project {x.project} ({x.project_id})")
+    parts.append("receipt" if x.has_receipt else "no receipt")
+    if detailed and x.notes:
+        parts.append(f"notes: {one_line(x.notes)}")
+    return " · ".join(parts)
+
+
+async def _rows_out(ctx: Context[Any, Any], expenses: list[Expense], detailed: bool) -> list[ExpenseOut]:
+    client = fb(ctx)
+    index = await _labels_for_categories(ctx, {e.category_id for e in expenses if e.category_id})
+    client_ids = {e.client_id for e in expenses if e.client_id}
+    project_ids = {e.project_id for e in expenses if e.project_id}
+    clients, projects = await asyncio.gather(
+        _client_names(client, client_ids) if client_ids else _empty(),
+        _project_names(client, project_ids) if project_ids else _empty(),
+    )
+    return [_expense_out(e, index, clients, projects, detailed) for e in expenses]
+
+
+async def _empty() -> dict[int, str]:
+    return {}
+
+
+def _pages(client: FreshBooksClient, query: Query, progress: ProgressCallback | None = None) -> AsyncGenerator[Page]:
+    """The expense pages in order (see FreshBooksClient.iter_pages), closable early (aclosing)."""
+    return cast(AsyncGenerator[Page], client.iter_pages(EXPENSES, query, on_progress=progress))
+
+
+# ---------------------------------------------------------------------- tools
+
+
+@tool(toolset=TOOLSET, title="List expenses", read_only=True, idempotent=True)
+async def list_expenses(
+    ctx: Context[Any, Any],
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    category: CategoryParam = None,
+    vendor: VendorParam = None,
+    client_id: ClientIdParam = None,
+    project_id: ProjectIdParam = None,
+    amount_min: Annotated[
+        Decimal | None, Field(ge=0, description="Smallest amount to include (inclusive), e.g. '100.00'")
+    ] = None,
+    amount_max: Annotated[
+        Decimal | None, Field(ge=0, description="Largest amount to include (inclusive), e.g. '500.00'")
+    ] = None,
+    sort: Annotated[ExpenseSort, Field(description="Order of the rows")] = "date_desc",
+    limit: Annotated[int, Field(ge=1, le=100, description="Expenses per page")] = 20,
+    page: Annotated[int, Field(ge=1, description="Page number, from 1; use next_page from the last result")] = 1,
+    response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
+) -> Annotated[CallToolResult, ListExpensesOut]:
+    """List individual expenses, newest first, with filters: date range (inclusive), category (name or
+    id; a parent category includes its subcategories), vendor (name fragment), client_id, project_id and
+    an amount range (amounts compare as numbers whatever the currency). Each row has the expense id, date,
+    vendor, category name, amount, client/project names when set, and has_receipt; detailed adds notes,
+    status, taxes and bookkeeping fields. Use it to find or check specific expenses. For "how much did
+    we spend on what" use summarize_expenses instead: it totals every matching expense exactly, while
+    this tool returns one page. When has_more is true, call again with page=next_page."""
+    _check_range(date_from, date_to)
+    if amount_min is not None and amount_max is not None and amount_max < amount_min:
+        raise ToolError(f"amount_max ({amount_max}) is below amount_min ({amount_min}); give amount_min <= amount_max.")
+    client = fb(ctx)
+    query, filters = _base_query(date_from, date_to, client_id, project_id)
+    if category is not None:
+        cat, index = await _resolve_category(ctx, category)
+        filters.append(_category_filter(query, index, cat))
+    if amount_min is not None or amount_max is not None:
+        # amount_max is exclusive at FreshBooks: one cent above the inclusive maximum.
+        query.between("amount", amount_min, amount_max + Decimal("0.01") if amount_max is not None else None)
+        filters.append(f"amount: {amount_min if amount_min is not None else 'any'}..{amount_max or 'any'}")
+    field, direction = sort.rsplit("_", 1)
+    query.sort(field, "asc" if direction == "asc" else "desc")
+
+    note: str | None = None
+    total: int | None
+    if vendor is None:
+        result = await client.list_page(EXPENSES, query, page=page, per_page=limit)
+        raw_rows = result.rows
+        total = result.total
+        has_more = page < result.pages
+    else:
+        # FreshBooks documents no vendor search key (an unknown key would be silently ignored), so
+        # the vendor fragment is matched here while reading the server-filtered pages in order.
+        filters.append(f"vendor contains {vendor!r}")
+        skip = (page - 1) * limit
+        matched: list[dict[str, Any]] = []
+        seen = 0
+        async with aclosing(_pages(client, query)) as pages:
+            async for result in pages:
+                for row in result.rows:
+                    if vendor_matches(row.get("vendor"), vendor):
+                        seen += 1
+                        if seen > skip:
+                            matched.append(row)
+                if len(matched) > limit:
+                    break
+        raw_rows = matched[:limit]
+        has_more = len(matched) > limit
+        total = None if has_more else seen
+        note = (
+            "The vendor filter is applied by this server after FreshBooks' own filters "
+            "(FreshBooks has no vendor search)."
+        )
+    expenses = [parse_expense(r) for r in raw_rows]
+    detailed = response_format == "detailed"
+    rows = await _rows_out(ctx, expenses, detailed)
+    page_totals = MoneyTotals(e.amount for e in expenses)
+    out = ListExpensesOut(
+        expenses=rows,
+        page=page,
+        limit=limit,
+        has_more=has_more,
+        next_page=page + 1 if has_more else None,
+        total=total,
+        page_totals=page_totals.as_list(),
+        filters=filters,
+        note=note,
+    )
+    head = f"{len(rows)} expense(s) on page {page}" + (f" of {total} matching" if total is not None else "")
+    if filters:
+        head += f" [{'; '.join(filters)}]"
+    lines = [head + f". Page total: {_money_text(out.page_totals)}."]
+    lines += [_expense_line(r, detailed) for r in rows]
+    if has_more:
+        lines.append(f"More expenses match: call list_expenses again with page={page + 1}.")
+    if note:
+        lines.append(note)
+    return respond(out, "\n".join(lines))
+
+
+@tool(toolset=TOOLSET, title="Summarize expenses", read_only=True, idempotent=True)
+async def summarize_expenses(
+    ctx: Context[Any, Any],
+    date_from: Annotated[date, Field(description="First day to include (YYYY-MM-DD), inclusive")],
+    date_to: Annotated[
+        date, Field(description="Last day to include (YYYY-MM-DD), inclusive; at most 10 years after date_from")
+    ],
+    group_by: Annotated[GroupBy, Field(description="category, vendor, month, quarter, client or project")] = "category",
+    category: CategoryParam = None,
+    vendor: VendorParam = None,
+    client_id: ClientIdParam = None,
+    project_id: ProjectIdParam = None,
+    top: Annotated[int, Field(ge=1, le=50, description="Groups to list before folding the rest into 'other'")] = 10,
+) -> Annotated[CallToolResult, SummarizeExpensesOut]:
+    """Total the expenses in a date range, grouped by category, vendor, month, quarter, client or project:
+    "what did we spend, on what, this quarter?". Reads every matching expense (however many) and returns
+    exact totals: per group its label (category, client and project names, not ids), count and total per
+    currency, plus overall totals per currency and the expense count. Currencies are never added together.
+    Ordering: groups are sorted by their total in the main currency (the currency most of these expenses are
+    in, returned as main_currency), largest first, then by count; the first `top` groups are listed and the
+    rest are folded into `other`, so groups + other always add up to the totals. For month and quarter the
+    groups are chronological and never folded. Optional filters: category (name or id, includes
+    subcategories), vendor fragment, client_id, project_id. The range is inclusive and at most 10 years.
+    Use list_expenses to see the individual expenses behind a group."""
+    _check_range(date_from, date_to, max_years=MAX_RANGE_YEARS)
+    client = fb(ctx)
+    query, filters = _base_query(date_from, date_to, client_id, project_id)
+    index: CategoryIndex | None = None
+    if category is not None:
+        cat, index = await _resolve_category(ctx, category)
+        filters.append(_category_filter(query, index, cat))
+    if vendor is not None:
+        filters.append(f"vendor contains {vendor!r} (matched by this server; FreshBooks has no vendor search)")
+
+    async def progress(done: int, total: int) -> None:
+        await ctx.report_progress(done, total, f"Read {done} of {total} pages of expenses")
+
+    async def read_all() -> tuple[ExpenseAggregator, int, bool]:
+        agg = ExpenseAggregator(group_by, vendor=vendor)
+        totals_seen: set[int] = set()
+        pages_read = 0
+        async with aclosing(_pages(client, query, progress)) as pages:
+            async for result in pages:
+                pages_read += 1
+                totals_seen.add(result.total)
+                agg.add_rows(result.rows)  # aggregated as the page arrives; the rows are then dropped
+        # Pages are read concurrently: if expenses were added or deleted meanwhile, rows can shift
+        # between pages. The row count then disagrees with FreshBooks' total: read once more.
+        consistent = len(totals_seen) <= 1 and agg.rows_seen == (max(totals_seen) if totals_seen else 0)
+        return agg, pages_read, consistent
+
+    warning: str | None = None
+    agg, pages_read, consistent = await read_all()
+    if not consistent:
+        log.info("expenses changed while summarizing; reading again")
+        agg, pages_read, consistent = await read_all()
+        if not consistent:
+            warning = (
+                "The expenses changed while they were being read (added or deleted meanwhile); the totals may "
+                "be off by those changes. Run the summary again for a settled figure."
+            )
+
+    labels: dict[str, str] = {}
+    if group_by == "category":
+        ids = {int(k) for k in agg.group_keys() if k.isdigit()}
+        index = await _labels_for_categories(ctx, ids)
+        labels = {str(i): index.name_of(i) or f"category {i}" for i in ids}
+    res = agg.result(top=top, labels=labels)
+    kept_ids = {int(g.key) for g in res.groups if g.key.isdigit()}
+    if group_by == "client" and kept_ids:
+        labels = {str(k): v for k, v in (await _client_names(client, kept_ids)).items()}
+    elif group_by == "project" and kept_ids:
+        labels = {str(k): v for k, v in (await _project_names(client, kept_ids)).items()}
+
+    none_label = {
+        "category": "(no category)",
+        "vendor": "(no vendor)",
+        "client": "(no client)",
+        "project": "(no project)",
+        "month": "(no date)",
+        "quarter": "(no date)",
+    }[group_by]
+
+    def group_out(g: GroupTotal) -> GroupOut:
+        label = none_label if g.key == NO_VALUE_KEY else labels.get(g.key) or g.label or g.key
+        return GroupOut(key=g.key, label=label, count=g.count, totals=g.totals)
+
+    ordered_by = (
+        "chronological"
+        if group_by in ("month", "quarter")
+        else f"total in {res.main_currency or 'the main currency'} (largest first), then count"
+    )
+    out = SummarizeExpensesOut(
+        date_from=date_from.isoformat(),
+        date_to=date_to.isoformat(),
+        group_by=group_by,
+        groups=[group_out(g) for g in res.groups],
+        other=GroupOut(key="other", label=res.other.label or "other", count=res.other.count, totals=res.other.totals)
+        if res.other
+        else None,
+        totals=res.totals,
+        expense_count=res.count,
+        main_currency=res.main_currency,
+        ordered_by=ordered_by,
+        filters=filters,
+        pages_read=pages_read,
+        warning=warning,
+    )
+    lines = [
+        f"Expenses {out.date_from}..{out.date_to} by {group_by}: {out.expense_count} expense(s), "
+        f"total {_money_text(out.totals)}" + (f" [{'; '.join(filters)}]" if filters else "") + "."
+    ]
+    for n, g in enumerate(out.groups, 1):
+        lines.append(f"{n}. {g.label} [{g.key}]: {g.count} · {_money_text(g.totals)}")
+    if out.other:
+        lines.append(f"Other ({out.other.label}): {out.other.count} · {_money_text(out.other.totals)}")
+    lines.append("Groups in chronological order." if group_by in ("month", "quarter") else f"Ordered by {ordered_by}.")
+    if warning:
+        lines.append(warning)
+    return respond(out, "\n".join(lines))
+
+
+async def _staff_id(ctx: Context[Any, Any]) -> int:
+    """The expense staffid of the signed-in user (cached): `/me` roles[].userid for this account."""
+    cache = app_state(ctx).cache
+    cached = cache.get(STAFF_CACHE)
+    if isinstance(cached, int):
+        return cached
+    client = fb(ctx)
+    business = await client.business()
+    body = await client.request("GET", "/auth/api/v1/users/me")
+    staff = staff_id_from_me(body, business.account_id)
+    if staff is None:
+        if business.role in ("owner", "admin"):
+            staff = 1  # FreshBooks' business owner is staff 1 on the account
+        else:
+            raise ToolError(
+                "Cannot tell which FreshBooks staff member you are on this account (no user id in the "
+                "identity), so the expense was not created."
+            )
+    cache[STAFF_CACHE] = staff
+    return staff
+
+
+@tool(toolset=TOOLSET, title="Create expense", read_only=False, destructive=False, idempotent=False)
+async def create_expense(
+    ctx: Context[Any, Any],
+    amount: Annotated[
+        Decimal, Field(gt=0, max_digits=14, decimal_places=2, description="Amount spent, e.g. '45.20' (> 0)")
+    ],
+    date: Annotated[date, Field(description="Date of the expense (YYYY-MM-DD)")],
+    category: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=100,
+            description="Category name (case-insensitive, e.g. 'Fuel') or numeric id; see list_expense_categories",
+        ),
+    ],
+    vendor: Annotated[str | None, Field(min_length=1, max_length=200, description="Who was paid")] = None,
+    notes: Annotated[str | None, Field(max_length=2000, description="Free-text notes")] = None,
+    client_id: Annotated[int | None, Field(ge=1, description="Client to bill this expense to")] = None,
+    project_id: Annotated[int | None, Field(ge=1, description="Project to assign it to")] = None,
+    currency_code: Annotated[
+        str | None,
+        Field(pattern=r"^[A-Za-z]{3}$", description="ISO currency, e.g. 'CAD'; default: the business's currency"),
+    ] = None,
+) -> Annotated[CallToolResult, CreateExpenseOut]:
+    """Record one expense in FreshBooks: amount (exact decimal, > 0), date, category (name or id; an unknown
+    or ambiguous name is refused with suggestions, nothing is created), and optionally vendor, notes,
+    client_id, project_id and currency_code. The expense is recorded for the signed-in user. Returns the
+    created expense with its id. Not idempotent: calling twice creates two expenses, so check with
+    list_expenses before retrying after an error."""
+    cat, _ = await _resolve_category(ctx, category)
+    staff = await _staff_id(ctx)
+    money: dict[str, str] = {"amount": format_amount(amount)}
+    if currency_code:
+        money["code"] = currency_code.upper()
+    fields: dict[str, Any] = {
+        "amount": money,
+        "date": date.isoformat(),
+        "categoryid": cat.id,
+        "staffid": staff,
+    }
+    if vendor is not None:
+        fields["vendor"] = vendor.strip()
+    if notes is not None:
+        fields["notes"] = notes
+    if client_id is not None:
+        fields["clientid"] = client_id
+    if project_id is not None:
+        fields["projectid"] = project_id
+    raw = await fb(ctx).create(EXPENSES, fields)
+    created = parse_expense(raw)
+    row = (await _rows_out(ctx, [created], True))[0]
+    out = CreateExpenseOut(expense=row)
+    return respond(out, f"Created expense {_expense_line(row, True)}.")
+
+
+@tool(toolset=TOOLSET, title="List expense categories", read_only=True, idempotent=True)
+async def list_expense_categories(
+    ctx: Context[Any, Any],
+    refresh: Annotated[
+        bool, Field(description="true to re-read from FreshBooks instead of this server's cache")
+    ] = False,
+) -> Annotated[CallToolResult, ListCategoriesOut]:
+    """List the expense categories (names and ids), with each subcategory's parent and whether it is a cost
+    of goods sold category. Use the names or ids with list_expenses, summarize_expenses and create_expense.
+    Categories rarely change, so this is cached for the server's lifetime; pass refresh=true after the
+    user added a category in FreshBooks."""
+    index, from_cache = await _categories(ctx, refresh=refresh)
+    cats = index.categories
+    parents = sorted((c for c in cats.values() if c.parent_id is None or c.parent_id not in cats), key=_cat_sort)
+    ordered: list[Category] = []
+    for parent in parents:
+        ordered.append(parent)
+        ordered.extend(sorted(index.children_of(parent.id), key=_cat_sort))
+    out = ListCategoriesOut(
+        categories=[
+            CategoryOut(
+                id=c.id,
+                name=c.name,
+                parent_id=c.parent_id,
+                parent=index.name_of(c.parent_id),
+                is_cogs=c.is_cogs,
+            )
+            for c in ordered
+        ],
+        count=len(ordered),
+        from_cache=from_cache,
+    )
+    lines = [f"{out.count} expense categories" + (" (cached)" if from_cache else "") + ":"]
+    for c in ordered:
+        indent = "  " if c.parent_id is not None and c.parent_id in cats else ""
+        lines.append(f"{indent}{c.name} ({c.id})" + (" · COGS" if c.is_cogs else ""))
+    return respond(out, "\n".join(lines))
+
+
+def _cat_sort(c: Category) -> tuple[str, int]:
+    return (c.name.casefold(), c.id)
