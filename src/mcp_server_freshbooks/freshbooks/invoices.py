@@ -1,0 +1,337 @@
+"""Typed invoices, invoice lines and payments parsed from FreshBooks wire dicts, plus receivables aging.
+
+Everything money is `Money` (Decimal, one currency). Parsing is tolerant of the fields FreshBooks
+sometimes leaves out or nulls (a listing must not break on one odd record) but strict about money:
+an amount that is not a decimal string raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+from .types import Money, parse_date, to_decimal
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+# Fact sheet §4: `status` ints. Only these can be overdue (sent, viewed, partially paid).
+STATUS_DRAFT, STATUS_SENT, STATUS_VIEWED, STATUS_PAID, STATUS_AUTOPAID, STATUS_PARTIAL = 1, 2, 3, 4, 5, 8
+OVERDUE_CAPABLE_STATUSES = frozenset({STATUS_SENT, STATUS_VIEWED, STATUS_PARTIAL})
+PAID_STATUSES = frozenset({STATUS_PAID, STATUS_AUTOPAID})
+
+V3_STATUSES = (
+    "created",
+    "draft",
+    "sent",
+    "viewed",
+    "failed",
+    "retry",
+    "success",
+    "autopaid",
+    "paid",
+    "partial",
+    "disputed",
+    "resolved",
+    "overdue",
+    "deposit-partial",
+    "deposit-paid",
+    "declined",
+    "pending",
+)
+# v3_status values an open (overdue-capable) invoice can carry. The flip to "overdue" is done by a
+# FreshBooks background job some time after the due date, so a just-due invoice may still say sent/
+# viewed/partial; a part-paid overdue invoice may say "partial" or "overdue".
+OPEN_V3_STATUSES = ("overdue", "sent", "viewed", "partial")
+
+PAYMENT_TYPES = (
+    "Check",
+    "Credit",
+    "Cash",
+    "Bank Transfer",
+    "Credit Card",
+    "Debit",
+    "PayPal",
+    "2Checkout",
+    "VISA",
+    "MASTERCARD",
+    "DISCOVER",
+    "AMEX",
+    "DINERS",
+    "JCB",
+    "ACH",
+    "Other",
+)
+
+AgingBucket = Literal["1-30", "31-60", "61-90", "90+"]
+AGING_BUCKETS: tuple[AgingBucket, ...] = ("1-30", "31-60", "61-90", "90+")
+
+
+def q2(value: Decimal) -> Decimal:
+    """Round to cents, half up (how invoice amounts are rounded)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _money(raw: Any, code: str) -> Money:
+    parsed = Money.parse(raw, default_code=code)
+    return parsed if parsed is not None else Money(amount=ZERO, code=code)
+
+
+def _percent(value: Any) -> Decimal:
+    if value in (None, ""):
+        return ZERO
+    return to_decimal(value)
+
+
+@dataclass(frozen=True)
+class LineTax:
+    name: str
+    percent: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    line_id: int
+    name: str
+    description: str | None
+    qty: Decimal
+    unit_cost: Money
+    amount: Money
+    taxes: tuple[LineTax, ...]
+    type: int = 0
+    expense_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: int
+    invoice_number: str
+    client_id: int
+    client_name: str
+    currency_code: str
+    create_date: date | None
+    due_date: date | None
+    amount: Money
+    outstanding: Money
+    paid: Money
+    discount_total: Money
+    status: int
+    v3_status: str
+    display_status: str | None
+    payment_status: str | None
+    date_paid: date | None
+    vis_state: int
+    notes: str | None = None
+    terms: str | None = None
+    po_number: str | None = None
+    created_at: str | None = None
+    updated: str | None = None
+    due_offset_days: int | None = None
+    lines: tuple[InvoiceLine, ...] = field(default_factory=tuple)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == STATUS_DRAFT or self.v3_status in ("draft", "created")
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status in PAID_STATUSES or self.v3_status in ("paid", "autopaid")
+
+
+@dataclass(frozen=True)
+class Payment:
+    id: int
+    invoice_id: int | None
+    client_id: int | None
+    date: date | None
+    amount: Money
+    type: str | None
+    note: str | None
+    from_credit: bool
+    overpayment_id: int | None
+    vis_state: int
+    invoice_number: str | None = None
+
+
+def client_display_name(raw: dict[str, Any]) -> str:
+    """An invoice's client as people know it: organization, else the contact's name."""
+    for key in ("current_organization", "organization"):
+        value = _str(raw.get(key))
+        if value:
+            return value.strip()
+    name = " ".join(p for p in (_str(raw.get("fname")), _str(raw.get("lname"))) if p)
+    return name.strip() or f"client {raw.get('customerid')}"
+
+
+def parse_line(raw: dict[str, Any], code: str) -> InvoiceLine:
+    taxes: list[LineTax] = []
+    for n in (1, 2):
+        percent = _percent(raw.get(f"taxAmount{n}"))
+        name = _str(raw.get(f"taxName{n}"))
+        if percent or name:
+            taxes.append(LineTax(name=name or f"tax {n}", percent=percent))
+    expense_id = _int(raw.get("expenseid"))
+    return InvoiceLine(
+        line_id=_int(raw.get("lineid")),
+        name=str(raw.get("name") or ""),
+        description=_str(raw.get("description")),
+        qty=_percent(raw.get("qty", "1")),
+        unit_cost=_money(raw.get("unit_cost"), code),
+        amount=_money(raw.get("amount"), code),
+        taxes=tuple(taxes),
+        type=_int(raw.get("type")),
+        expense_id=expense_id or None,
+    )
+
+
+def parse_invoice(raw: dict[str, Any]) -> Invoice:
+    """An invoice as FreshBooks sends it (`result.invoice`, or one row of `result.invoices`)."""
+    amount_raw = raw.get("amount")
+    code = str(
+        raw.get("currency_code") or (amount_raw.get("code") if isinstance(amount_raw, dict) else None) or "USD"
+    ).upper()
+    lines_raw = raw.get("lines")
+    lines = tuple(parse_line(line, code) for line in lines_raw if isinstance(line, dict)) if lines_raw else ()
+    return Invoice(
+        id=_int(raw.get("id") or raw.get("invoiceid")),
+        invoice_number=str(raw.get("invoice_number") or ""),
+        client_id=_int(raw.get("customerid")),
+        client_name=client_display_name(raw),
+        currency_code=code,
+        create_date=parse_date(raw.get("create_date")),
+        due_date=parse_date(raw.get("due_date")),
+        amount=_money(amount_raw, code),
+        outstanding=_money(raw.get("outstanding"), code),
+        paid=_money(raw.get("paid"), code),
+        discount_total=_money(raw.get("discount_total"), code),
+        status=_int(raw.get("status")),
+        v3_status=str(raw.get("v3_status") or ""),
+        display_status=_str(raw.get("display_status")),
+        payment_status=_str(raw.get("payment_status")),
+        date_paid=parse_date(raw.get("date_paid")),
+        vis_state=_int(raw.get("vis_state")),
+        notes=_str(raw.get("notes")),
+        terms=_str(raw.get("terms")),
+        po_number=_str(raw.get("po_number")),
+        created_at=_str(raw.get("created_at")),
+        updated=_str(raw.get("updated")),
+        due_offset_days=_int(raw.get("due_offset_days")) if raw.get("due_offset_days") is not None else None,
+        lines=lines,
+        raw=raw,
+    )
+
+
+def parse_payment(raw: dict[str, Any], default_code: str | None = None) -> Payment:
+    amount = Money.parse(raw.get("amount"), default_code=default_code)
+    if amount is None:
+        raise ValueError(f"payment {raw.get('id')} has no amount")
+    invoice = raw.get("invoice")
+    number = _str(invoice.get("invoice_number")) if isinstance(invoice, dict) else None
+    return Payment(
+        id=_int(raw.get("id") or raw.get("logid")),
+        invoice_id=_int(raw.get("invoiceid")) or None,
+        client_id=_int(raw.get("clientid")) or None,
+        date=parse_date(raw.get("date")),
+        amount=amount,
+        type=_str(raw.get("type")),
+        note=_str(raw.get("note")),
+        from_credit=bool(raw.get("from_credit")),
+        overpayment_id=_int(raw.get("overpaymentid")) or None,
+        vis_state=_int(raw.get("vis_state")),
+        invoice_number=number,
+    )
+
+
+# ---------------------------------------------------------------------- receivables
+
+
+def days_overdue(invoice: Invoice, as_of: date) -> int | None:
+    """Days past due as of `as_of`, or None when the invoice is not overdue then.
+
+    Overdue (fact sheet §4): sent, viewed or partially paid; something outstanding; due strictly
+    before `as_of`. `v3_status` is deliberately not trusted: FreshBooks flips it to "overdue" with a
+    background job, so it lags the due date; drafts, paid and deleted invoices are never overdue.
+    """
+    if invoice.vis_state == 1 or invoice.status not in OVERDUE_CAPABLE_STATUSES:
+        return None
+    if invoice.outstanding.amount <= ZERO or invoice.due_date is None:
+        return None
+    days = (as_of - invoice.due_date).days
+    return days if days > 0 else None
+
+
+def is_overdue(invoice: Invoice, as_of: date) -> bool:
+    return days_overdue(invoice, as_of) is not None
+
+
+def aging_bucket(days: int) -> AgingBucket:
+    """The receivables aging bucket of an invoice `days` past due (days >= 1)."""
+    if days <= 30:
+        return "1-30"
+    if days <= 60:
+        return "31-60"
+    if days <= 90:
+        return "61-90"
+    return "90+"
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """A line to bill, as create_invoice takes it (validated by the tool's schema)."""
+
+    name: str
+    qty: Decimal
+    unit_cost: Decimal
+    description: str | None = None
+    taxes: tuple[LineTax, ...] = ()
+
+
+def line_amount(line: LineInput) -> Decimal:
+    return q2(line.qty * line.unit_cost)
+
+
+def expected_total(lines: Iterable[LineInput]) -> Decimal:
+    """Our own invoice total: line amounts (qty x unit cost, to the cent) plus each line's taxes
+    (percent of the line amount, to the cent). No discount: create_invoice does not set one."""
+    total = ZERO
+    for line in lines:
+        amount = line_amount(line)
+        total += amount
+        for tax in line.taxes:
+            total += q2(amount * tax.percent / HUNDRED)
+    return total
+
+
+def line_wire(line: LineInput, code: str) -> dict[str, Any]:
+    """The wire form of a new invoice line (taxName1/taxAmount1 carry name and percent)."""
+    out: dict[str, Any] = {
+        "type": 0,
+        "name": line.name,
+        "qty": f"{line.qty.normalize():f}",
+        "unit_cost": {"amount": f"{line.unit_cost:f}", "code": code},
+    }
+    if line.description:
+        out["description"] = line.description
+    for n, tax in enumerate(line.taxes, start=1):
+        out[f"taxName{n}"] = tax.name
+        out[f"taxAmount{n}"] = f"{tax.percent.normalize():f}"
+    return out
