@@ -65,6 +65,7 @@ CLIENTS = Resource(
         "last_activity",
         "late_reminders",
         "late_fee",
+        "contacts",  # secondary contacts (the create/update body's `contacts[]`), returned on request
     ),
     sorts=_keys(
         "client_id",
