@@ -1,0 +1,171 @@
+"""Client records as FreshBooks sends them, parsed into typed values, plus input checks for writes.
+
+A client on the wire carries ~60 keys; tools need a handful. `ClientRecord.parse` keeps the ones a
+bookkeeper acts on, with balances (from the `*_balance` includes) as `Money` per currency.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .types import Money
+
+VIS_ACTIVE, VIS_DELETED, VIS_ARCHIVED = 0, 1, 2
+STATUS_NAMES = {VIS_ACTIVE: "active", VIS_DELETED: "deleted", VIS_ARCHIVED: "archived"}
+
+BALANCE_INCLUDES = ("outstanding_balance", "overdue_balance", "credit_balance", "draft_balance")
+
+# ISO 4217 codes of currencies in circulation (funds, metals and test codes left out: a client is
+# never billed in them). Source: the ISO 4217 list, amendment 179 (2025).
+_ISO_4217_CODES = """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN
+    BZD CAD CDF CHF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL
+    GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW
+    KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN
+    NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK
+    SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU
+    UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
+"""
+ISO_4217 = frozenset(_ISO_4217_CODES.split())
+
+# Deliberately simple: one @, no spaces, a dot in the domain. FreshBooks does its own check too.
+_EMAIL = re.compile(
+    r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+_LANGUAGE = re.compile(r"^[a-z]{2}(?:[-_][A-Za-z]{2,4})?$")
+
+
+def check_email(value: str, field_name: str = "email") -> str:
+    """The address, trimmed; ValueError naming the field when it is not an email address."""
+    text = value.strip()
+    if len(text) > 254 or not _EMAIL.match(text) or ".." in text:
+        raise ValueError(f"{field_name} {value!r} is not a valid email address (expected name@example.com)")
+    return text
+
+
+def check_currency(value: str) -> str:
+    """The ISO 4217 code, upper-cased; ValueError naming the field when it is not a real code."""
+    code = value.strip().upper()
+    if code not in ISO_4217:
+        raise ValueError(
+            f"currency_code {value!r} is not an ISO 4217 currency code; use a 3-letter code such as "
+            "USD, CAD, EUR, GBP, AUD"
+        )
+    return code
+
+
+def check_language(value: str) -> str:
+    text = value.strip()
+    if not _LANGUAGE.match(text):
+        raise ValueError(f"language {value!r} is not a language code; use a 2-letter code such as en, fr, es, de")
+    return text
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _balances(raw: Any) -> list[Money]:
+    """A `*_balance` include: `[{"amount": {"amount": "1.00", "code": "USD"}}, ...]`, zeros dropped."""
+    out: list[Money] = []
+    if not isinstance(raw, list):
+        return out
+    for entry in raw:
+        money = Money.parse(entry.get("amount") if isinstance(entry, dict) else None)
+        if money is not None and money.amount != 0:
+            out.append(money)
+    return sorted(out, key=lambda m: m.code)
+
+
+@dataclass
+class ClientRecord:
+    """The fields of a FreshBooks client the tools use."""
+
+    id: int
+    organization: str | None
+    fname: str | None
+    lname: str | None
+    email: str | None
+    currency_code: str | None
+    vis_state: int
+    bus_phone: str | None = None
+    mob_phone: str | None = None
+    home_phone: str | None = None
+    fax: str | None = None
+    address: dict[str, str] = field(default_factory=dict)
+    language: str | None = None
+    note: str | None = None
+    signup_date: str | None = None
+    updated: str | None = None
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    outstanding: list[Money] = field(default_factory=list)
+    overdue: list[Money] = field(default_factory=list)
+    credit: list[Money] = field(default_factory=list)
+    draft: list[Money] = field(default_factory=list)
+
+    @property
+    def full_name(self) -> str | None:
+        return " ".join(p for p in (self.fname, self.lname) if p) or None
+
+    @property
+    def status(self) -> str:
+        return STATUS_NAMES.get(self.vis_state, f"vis_state {self.vis_state}")
+
+    @property
+    def display_name(self) -> str:
+        return self.organization or self.full_name or self.email or f"client {self.id}"
+
+    def describe(self) -> str:
+        """One line naming the client for a person: organization (name, email), status."""
+        extra = [x for x in (self.full_name if self.full_name != self.organization else None, self.email) if x]
+        text = f"client {self.id} {self.display_name!r}"
+        if extra:
+            text += f" ({', '.join(extra)})"
+        return text
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any]) -> ClientRecord:
+        address = {
+            key: text
+            for key in ("p_street", "p_street2", "p_city", "p_province", "p_code", "p_country")
+            if (text := _text(raw.get(key)))
+        }
+        contacts = []
+        for c in raw.get("contacts") or []:
+            if isinstance(c, dict):
+                contact = {k: v for k in ("fname", "lname", "email", "phone1", "phone2") if (v := _text(c.get(k)))}
+                if contact:
+                    contacts.append(contact)
+        return cls(
+            id=int(raw.get("id") or raw.get("userid") or 0),
+            organization=_text(raw.get("organization")),
+            fname=_text(raw.get("fname")),
+            lname=_text(raw.get("lname")),
+            email=_text(raw.get("email")),
+            currency_code=_text(raw.get("currency_code")),
+            vis_state=int(raw.get("vis_state") or 0),
+            bus_phone=_text(raw.get("bus_phone")),
+            mob_phone=_text(raw.get("mob_phone")),
+            home_phone=_text(raw.get("home_phone")),
+            fax=_text(raw.get("fax")),
+            address=address,
+            language=_text(raw.get("language")),
+            note=_text(raw.get("note")),
+            signup_date=_text(raw.get("signup_date")),
+            updated=_text(raw.get("updated")),
+            contacts=contacts,
+            outstanding=_balances(raw.get("outstanding_balance")),
+            overdue=_balances(raw.get("overdue_balance")),
+            credit=_balances(raw.get("credit_balance")),
+            draft=_balances(raw.get("draft_balance")),
+        )
+
+
+def money_text(amounts: list[Money]) -> str:
+    """`1234.50 USD + 80.00 EUR` (never summed across currencies), or `0`."""
+    return " + ".join(f"{m.wire()['amount']} {m.code}" for m in amounts) or "0"

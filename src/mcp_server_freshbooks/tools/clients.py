@@ -1,0 +1,635 @@
+"""Client tools: find, read, create, update, archive and restore FreshBooks clients."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
+from pydantic import BaseModel, Field
+
+from ..freshbooks import CLIENTS, FreshBooksClient, FreshBooksError, Query
+from ..freshbooks.clients import (
+    BALANCE_INCLUDES,
+    VIS_ACTIVE,
+    VIS_ARCHIVED,
+    VIS_DELETED,
+    ClientRecord,
+    check_currency,
+    check_email,
+    check_language,
+    money_text,
+)
+from ._base import (
+    RESPONSE_FORMAT_DESCRIPTION,
+    Confirmation,
+    Money,
+    ResponseFormat,
+    ask_confirmation,
+    fb,
+    require_confirmation,
+    respond,
+    tool,
+    tool_error,
+)
+
+NOT_FOUND = (
+    "No client with that client_id exists in this FreshBooks account. Use find_client to look up the "
+    "client_id by organization, name or email."
+)
+
+# ---------------------------------------------------------------------- output models
+
+
+class ClientRow(BaseModel):
+    """A client in a list: enough to recognise it and act on it."""
+
+    id: int = Field(description="FreshBooks client id (client_id in other tools)")
+    organization: str | None = None
+    name: str | None = Field(default=None, description="Contact name, when it differs from the organization")
+    email: str | None = None
+    currency: str | None = Field(default=None, description="Default invoicing currency")
+    status: str | None = Field(default=None, description="Only when not active: archived or deleted")
+    outstanding: list[Money] | None = Field(default=None, description="Unpaid balance per currency, when any")
+
+
+class ClientDetailRow(ClientRow):
+    """A client with contact details and balances (response_format=detailed)."""
+
+    bus_phone: str | None = None
+    mob_phone: str | None = None
+    city: str | None = None
+    country: str | None = None
+    overdue: list[Money] | None = Field(default=None, description="Overdue balance per currency, when any")
+    credit: list[Money] | None = Field(default=None, description="Unused credit per currency, when any")
+    updated: str | None = Field(default=None, description="Last change, YYYY-MM-DD HH:MM:SS US/Eastern")
+
+
+class FindClientOut(BaseModel):
+    query: str
+    clients: list[ClientDetailRow | ClientRow]
+    page: int
+    limit: int
+    has_more: bool = Field(description="More matches exist: call again with page=next_page")
+    next_page: int | None = None
+    total: int | None = Field(default=None, description="All matches, when FreshBooks reported it exactly")
+
+
+class ContactOut(BaseModel):
+    fname: str | None = None
+    lname: str | None = None
+    email: str | None = None
+    phone1: str | None = None
+    phone2: str | None = None
+
+
+class ClientDetail(BaseModel):
+    """One client. Concise: who it is, status and what it owes; detailed adds address, phones, contacts."""
+
+    id: int
+    organization: str | None = None
+    fname: str | None = None
+    lname: str | None = None
+    email: str | None = None
+    currency: str | None = None
+    status: str = Field(description="active, archived or deleted")
+    outstanding: list[Money] = Field(default_factory=list, description="Unpaid balance per currency")
+    overdue: list[Money] = Field(default_factory=list, description="Overdue balance per currency")
+    credit: list[Money] | None = Field(default=None, description="Unused credit per currency (detailed)")
+    draft: list[Money] | None = Field(default=None, description="Total of draft invoices per currency (detailed)")
+    bus_phone: str | None = None
+    mob_phone: str | None = None
+    home_phone: str | None = None
+    fax: str | None = None
+    address: dict[str, str] | None = Field(
+        default=None, description="Billing address: p_street, p_street2, p_city, p_province, p_code, p_country"
+    )
+    language: str | None = None
+    note: str | None = None
+    contacts: list[ContactOut] | None = None
+    signup_date: str | None = None
+    updated: str | None = None
+
+
+class GetClientOut(BaseModel):
+    client: ClientDetail
+
+
+class ClientWriteOut(BaseModel):
+    client: ClientDetail
+    changed: bool = Field(description="false when nothing needed to change (no write was made)")
+    message: str
+
+
+# ---------------------------------------------------------------------- shared helpers
+
+
+def _nonzero(amounts: list[Money]) -> list[Money] | None:
+    return amounts or None
+
+
+def _row(rec: ClientRecord, detailed: bool) -> ClientRow:
+    name = rec.full_name if rec.full_name != rec.organization else None
+    common: dict[str, Any] = {
+        "id": rec.id,
+        "organization": rec.organization,
+        "name": name,
+        "email": rec.email,
+        "currency": rec.currency_code,
+        "status": None if rec.vis_state == VIS_ACTIVE else rec.status,
+        "outstanding": _nonzero(rec.outstanding),
+    }
+    if not detailed:
+        return ClientRow(**common)
+    return ClientDetailRow(
+        **common,
+        bus_phone=rec.bus_phone,
+        mob_phone=rec.mob_phone,
+        city=rec.address.get("p_city"),
+        country=rec.address.get("p_country"),
+        overdue=_nonzero(rec.overdue),
+        credit=_nonzero(rec.credit),
+        updated=rec.updated,
+    )
+
+
+def _detail(rec: ClientRecord, detailed: bool) -> ClientDetail:
+    out = ClientDetail(
+        id=rec.id,
+        organization=rec.organization,
+        fname=rec.fname,
+        lname=rec.lname,
+        email=rec.email,
+        currency=rec.currency_code,
+        status=rec.status,
+        outstanding=rec.outstanding,
+        overdue=rec.overdue,
+    )
+    if detailed:
+        out.credit = rec.credit
+        out.draft = rec.draft
+        out.bus_phone, out.mob_phone, out.home_phone, out.fax = rec.bus_phone, rec.mob_phone, rec.home_phone, rec.fax
+        out.address = rec.address or None
+        out.language = rec.language
+        out.note = rec.note
+        out.contacts = [ContactOut(**c) for c in rec.contacts] or None
+        out.signup_date = rec.signup_date
+        out.updated = rec.updated
+    return out
+
+
+def _detail_text(rec: ClientRecord) -> str:
+    text = f"{rec.describe().capitalize()[0]}{rec.describe()[1:]}: {rec.status}, currency {rec.currency_code or '?'}"
+    text += f", outstanding {money_text(rec.outstanding)}, overdue {money_text(rec.overdue)}."
+    return text
+
+
+async def _fetch(client: FreshBooksClient, client_id: int, *, detailed: bool = False) -> ClientRecord:
+    includes = BALANCE_INCLUDES + (("contacts",) if detailed else ())
+    return ClientRecord.parse(await client.get(CLIENTS, client_id, includes=includes))
+
+
+def _clean(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else None
+
+
+# ---------------------------------------------------------------------- find_client
+
+
+def _search_queries(text: str, has_outstanding: bool | None, has_overdue: bool | None, archived: bool) -> list[Query]:
+    """FreshBooks-side filters whose union is "organization, name, full name or email contains `text`".
+
+    `user_like` matches first/last/full name, organization, email and username. A two-word query
+    ("jane doe") also tries first name like "jane" AND last name like "doe", which catches names
+    FreshBooks stores differently spaced. Every query sorts by client id so their union can be paged.
+    """
+
+    def base() -> Query:
+        q = Query(CLIENTS)
+        if not archived:
+            q.equals("vis_state", VIS_ACTIVE)
+        if has_outstanding is not None:
+            q.flag("has_outstanding", has_outstanding)
+        if has_overdue is not None:
+            q.flag("has_overdue", has_overdue)
+        return q.sort("client_id", "asc")
+
+    queries = [base().like("user", text)]
+    words = text.split()
+    if len(words) >= 2:
+        queries.append(base().like("fname", words[0]).like("lname", " ".join(words[1:])))
+    return queries
+
+
+async def _search(
+    client: FreshBooksClient, queries: list[Query], includes: tuple[str, ...], page: int, limit: int
+) -> tuple[list[dict[str, Any]], bool, int | None]:
+    """One page of the de-duplicated union of `queries`: (rows, has_more, exact total or None)."""
+    queries = [q.copy().include(*includes) for q in queries]
+    if len(queries) == 1:
+        result = await client.list_page(CLIENTS, queries[0], page=page, per_page=limit)
+        return result.rows, page < result.pages, result.total
+    # The first page*limit rows of the union are among the first page*limit rows of each query
+    # (all sorted by id), so fetching that window from each is exact, and never the whole list.
+    need = page * limit + 1
+    results = await asyncio.gather(*(client.list_all(CLIENTS, q, max_rows=need) for q in queries))
+    merged: dict[int, dict[str, Any]] = {}
+    for rows in results:
+        for row in rows:
+            merged.setdefault(int(row.get("id") or 0), row)
+    ordered = [merged[k] for k in sorted(merged)]
+    complete = all(len(rows) < need for rows in results)
+    window = ordered[(page - 1) * limit : page * limit]
+    return window, len(ordered) > page * limit, len(ordered) if complete else None
+
+
+@tool(toolset="clients", title="Find client", read_only=True, idempotent=True)
+async def find_client(
+    ctx: Context[Any, Any],
+    query: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=100,
+            description="Part of the organization, first name, last name, full name ('Jane Doe') or email; "
+            "case-insensitive, e.g. 'acme' or '@acme.com'",
+        ),
+    ],
+    has_outstanding: Annotated[
+        bool | None, Field(description="true: only clients with unpaid invoices; false: only without")
+    ] = None,
+    has_overdue: Annotated[
+        bool | None, Field(description="true: only clients with overdue invoices; false: only without")
+    ] = None,
+    include_archived: Annotated[bool, Field(description="Also return archived clients (deleted never)")] = False,
+    limit: Annotated[int, Field(ge=1, le=100, description="Clients per page, 1-100")] = 10,
+    page: Annotated[int, Field(ge=1, le=1000, description="Page number, from 1")] = 1,
+    response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
+) -> Annotated[CallToolResult, FindClientOut]:
+    """Find FreshBooks clients whose organization, first/last/full name or email contains `query`
+    (case-insensitive). Use it to get the client_id that get_client, update_client, archive_client and
+    the invoice tools need; use get_client for one client's full record and balances.
+    Returns id, organization, contact name, email, currency and unpaid balance per currency (concise),
+    or also phones, city, overdue and credit balances (detailed). Active clients only unless
+    include_archived=true. Results are in client-id order; when has_more is true, call again with
+    page=next_page. No match is not an error: try a shorter fragment or include_archived=true."""
+    text = query.strip()
+    if not text:
+        raise ToolError("query is blank: give part of an organization, name or email (1-100 characters).")
+    detailed = response_format == "detailed"
+    includes = ("outstanding_balance", "overdue_balance", "credit_balance") if detailed else ("outstanding_balance",)
+    queries = _search_queries(text, has_outstanding, has_overdue, include_archived)
+    rows, has_more, total = await _search(fb(ctx), queries, includes, page, limit)
+    records = [ClientRecord.parse(r) for r in rows]
+    out = FindClientOut(
+        query=text,
+        clients=[_row(r, detailed) for r in records],
+        page=page,
+        limit=limit,
+        has_more=has_more,
+        next_page=page + 1 if has_more else None,
+        total=total,
+    )
+    if not records:
+        where = "" if include_archived else " active"
+        hint = "" if include_archived else " or include_archived=true"
+        more = f" on page {page}" if page > 1 else ""
+        return respond(out, f"No{where} client matches {text!r}{more}. Try a shorter fragment{hint}.")
+    lines = []
+    for rec in records:
+        parts = [f"{rec.id}: {rec.display_name}"]
+        if rec.full_name and rec.full_name != rec.organization:
+            parts.append(f"({rec.full_name})")
+        if rec.email:
+            parts.append(f"<{rec.email}>")
+        parts.append(rec.currency_code or "")
+        if rec.outstanding:
+            parts.append(f"owes {money_text(rec.outstanding)}")
+        if rec.vis_state != VIS_ACTIVE:
+            parts.append(f"[{rec.status}]")
+        lines.append("- " + " ".join(p for p in parts if p))
+    of_total = f" of {total}" if total is not None else ""
+    head = f"{len(records)}{of_total} clients matching {text!r} (page {page}):"
+    tail = f"\nMore matches: call find_client again with page={page + 1}." if has_more else ""
+    return respond(out, head + "\n" + "\n".join(lines) + tail)
+
+
+# ---------------------------------------------------------------------- get_client
+
+
+@tool(toolset="clients", title="Get client", read_only=True, idempotent=True, not_found=NOT_FOUND)
+async def get_client(
+    ctx: Context[Any, Any],
+    client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (from find_client)")],
+    response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
+) -> Annotated[CallToolResult, GetClientOut]:
+    """Get one FreshBooks client by client_id: organization, name, email, currency, status (active,
+    archived, deleted) and what it owes: outstanding and overdue balances per currency (never summed
+    across currencies). response_format=detailed adds credit and draft balances, billing address,
+    phones, note, language and contacts. Don't know the id? Use find_client first."""
+    detailed = response_format == "detailed"
+    rec = await _fetch(fb(ctx), client_id, detailed=detailed)
+    return respond(GetClientOut(client=_detail(rec, detailed)), _detail_text(rec))
+
+
+# ---------------------------------------------------------------------- create / update
+
+
+class ContactIn(BaseModel):
+    """A secondary contact of the client (receives invoices too)."""
+
+    email: str = Field(min_length=3, max_length=254, description="The contact's email address")
+    fname: str | None = Field(default=None, max_length=100)
+    lname: str | None = Field(default=None, max_length=100)
+    phone1: str | None = Field(default=None, max_length=40, description="Phone number")
+
+
+_S = Field  # short alias for the repeated field declarations below
+Organization = Annotated[str | None, _S(max_length=200, description="Company name, e.g. 'Acme Widgets Ltd.'")]
+FirstName = Annotated[str | None, _S(max_length=100, description="Contact's first name")]
+LastName = Annotated[str | None, _S(max_length=100, description="Contact's last name")]
+Email = Annotated[str | None, _S(max_length=254, description="Billing email address, e.g. jane@acme.com")]
+Phone = Annotated[str | None, _S(max_length=40)]
+AddressPart = Annotated[str | None, _S(max_length=200)]
+Currency = Annotated[
+    str | None, _S(min_length=3, max_length=3, description="ISO 4217 code for invoices, e.g. USD, CAD, EUR")
+]
+Language = Annotated[str | None, _S(max_length=10, description="Language code for documents, e.g. en, fr")]
+Note = Annotated[str | None, _S(max_length=2000, description="Private note about the client")]
+Contacts = Annotated[list[ContactIn] | None, _S(max_length=20, description="Secondary contacts")]
+
+
+def _fields(**given: Any) -> dict[str, Any]:
+    """The wire fields actually given (None = not given), validated; ToolError names the bad field."""
+    out: dict[str, Any] = {}
+    try:
+        for key, value in given.items():
+            if value is None:
+                continue
+            if key == "contacts":
+                out[key] = [
+                    {k: v for k, v in c.model_dump().items() if v is not None}
+                    | {"email": check_email(c.email, f"contacts[{i}].email")}
+                    for i, c in enumerate(value)
+                ]
+                continue
+            text = value.strip()
+            if key == "email":
+                text = check_email(text)
+            elif key == "currency_code":
+                text = check_currency(text)
+            elif key == "language":
+                text = check_language(text)
+            out[key] = text
+    except ValueError as exc:
+        raise ToolError(f"{exc}. Nothing was changed.") from None
+    return out
+
+
+def _refuse_if_blank_identity(fields: dict[str, Any]) -> None:
+    if not any(fields.get(k) for k in ("organization", "fname", "lname", "email")):
+        raise ToolError(
+            "Give at least one of organization, fname/lname or email so the client can be recognised. "
+            "Nothing was created."
+        )
+
+
+async def _existing_duplicate(client: FreshBooksClient, fields: dict[str, Any]) -> tuple[ClientRecord, str] | None:
+    """An active or archived client with the same email or organization (case-insensitive, exact)."""
+    email = fields.get("email")
+    if email:
+        q = Query(CLIENTS).equals("email", email).sort("client_id", "asc")
+        for row in (await client.list_page(CLIENTS, q, per_page=100)).rows:
+            rec = ClientRecord.parse(row)
+            if (rec.email or "").lower() == email.lower() and rec.vis_state != VIS_DELETED:
+                return rec, "email"
+    org = fields.get("organization")
+    if org:
+        q = Query(CLIENTS).like("organization", org).sort("client_id", "asc")
+        async for result in client.iter_pages(CLIENTS, q, max_rows=1000):
+            for row in result.rows:
+                rec = ClientRecord.parse(row)
+                if (rec.organization or "").casefold() == org.casefold() and rec.vis_state != VIS_DELETED:
+                    return rec, "organization"
+    return None
+
+
+@tool(toolset="clients", title="Create client", read_only=False, destructive=False, idempotent=False)
+async def create_client(
+    ctx: Context[Any, Any],
+    organization: Organization = None,
+    fname: FirstName = None,
+    lname: LastName = None,
+    email: Email = None,
+    bus_phone: Annotated[str | None, _S(max_length=40, description="Business phone")] = None,
+    mob_phone: Annotated[str | None, _S(max_length=40, description="Mobile phone")] = None,
+    home_phone: Phone = None,
+    fax: Phone = None,
+    p_street: Annotated[str | None, _S(max_length=200, description="Billing street")] = None,
+    p_street2: AddressPart = None,
+    p_city: AddressPart = None,
+    p_province: Annotated[str | None, _S(max_length=100, description="State / province")] = None,
+    p_code: Annotated[str | None, _S(max_length=20, description="Postal / ZIP code")] = None,
+    p_country: AddressPart = None,
+    currency_code: Currency = None,
+    language: Language = None,
+    note: Note = None,
+    contacts: Contacts = None,
+    allow_duplicate: Annotated[
+        bool, _S(description="Create even if a client with the same email or organization exists")
+    ] = False,
+) -> Annotated[CallToolResult, ClientWriteOut]:
+    """Create a FreshBooks client. Give at least one of organization, fname/lname or email; the rest
+    (phones, billing address p_*, currency_code (ISO 4217, default: the business currency), language,
+    note, secondary contacts) is optional. Refuses, and names the existing client_id, when an active
+    or archived client already has the same email or organization (case-insensitive): use that client
+    (restore_client if archived), or pass allow_duplicate=true only if the user wants a second one.
+    Returns the created client with its id."""
+    fields = _fields(
+        organization=organization,
+        fname=fname,
+        lname=lname,
+        email=email,
+        bus_phone=bus_phone,
+        mob_phone=mob_phone,
+        home_phone=home_phone,
+        fax=fax,
+        p_street=p_street,
+        p_street2=p_street2,
+        p_city=p_city,
+        p_province=p_province,
+        p_code=p_code,
+        p_country=p_country,
+        currency_code=currency_code,
+        language=language,
+        note=note,
+        contacts=contacts,
+    )
+    _refuse_if_blank_identity(fields)
+    client = fb(ctx)
+    if not allow_duplicate:
+        found = await _existing_duplicate(client, fields)
+        if found is not None:
+            rec, why = found
+            raise ToolError(
+                f"Not created: {rec.describe()} ({rec.status}) already has this {why}. Use client_id {rec.id}"
+                + (" (restore_client to make it active again)" if rec.vis_state == VIS_ARCHIVED else "")
+                + ", or call create_client again with allow_duplicate=true if the user wants a second client."
+            )
+    created = ClientRecord.parse(await client.create(CLIENTS, fields, includes=BALANCE_INCLUDES))
+    if contacts:
+        created.contacts = fields["contacts"]
+    message = f"Created {created.describe()}, currency {created.currency_code}."
+    return respond(ClientWriteOut(client=_detail(created, True), changed=True, message=message), message)
+
+
+@tool(toolset="clients", title="Update client", read_only=False, idempotent=True, not_found=NOT_FOUND)
+async def update_client(
+    ctx: Context[Any, Any],
+    client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (from find_client)")],
+    organization: Organization = None,
+    fname: FirstName = None,
+    lname: LastName = None,
+    email: Email = None,
+    bus_phone: Annotated[str | None, _S(max_length=40, description="Business phone")] = None,
+    mob_phone: Annotated[str | None, _S(max_length=40, description="Mobile phone")] = None,
+    home_phone: Phone = None,
+    fax: Phone = None,
+    p_street: Annotated[str | None, _S(max_length=200, description="Billing street")] = None,
+    p_street2: AddressPart = None,
+    p_city: AddressPart = None,
+    p_province: Annotated[str | None, _S(max_length=100, description="State / province")] = None,
+    p_code: Annotated[str | None, _S(max_length=20, description="Postal / ZIP code")] = None,
+    p_country: AddressPart = None,
+    currency_code: Currency = None,
+    language: Language = None,
+    note: Note = None,
+    contacts: Annotated[
+        list[ContactIn] | None, _S(max_length=20, description="Replaces ALL secondary contacts")
+    ] = None,
+) -> Annotated[CallToolResult, ClientWriteOut]:
+    """Change some fields of a FreshBooks client: only the fields you pass are sent, the rest stay as
+    they are (pass "" to clear an optional text field such as p_street2). contacts, if given, replaces
+    the whole contact list. Status is not changed here: use archive_client / restore_client. Returns
+    the updated client."""
+    fields = _fields(
+        organization=organization,
+        fname=fname,
+        lname=lname,
+        email=email,
+        bus_phone=bus_phone,
+        mob_phone=mob_phone,
+        home_phone=home_phone,
+        fax=fax,
+        p_street=p_street,
+        p_street2=p_street2,
+        p_city=p_city,
+        p_province=p_province,
+        p_code=p_code,
+        p_country=p_country,
+        currency_code=currency_code,
+        language=language,
+        note=note,
+        contacts=contacts,
+    )
+    if not fields:
+        raise ToolError(
+            "Nothing to update: pass at least one field to change (organization, fname, lname, email, phones, "
+            "p_* address, currency_code, language, note, contacts). To archive or restore use archive_client / "
+            "restore_client."
+        )
+    client = fb(ctx)
+    raw = await client.update(CLIENTS, client_id, fields, includes=BALANCE_INCLUDES)
+    updated = ClientRecord.parse(raw) if raw else await _fetch(client, client_id)
+    if contacts is not None:
+        updated.contacts = fields["contacts"]
+    message = f"Updated {updated.describe()}: {', '.join(sorted(fields))}."
+    return respond(ClientWriteOut(client=_detail(updated, True), changed=True, message=message), message)
+
+
+# ---------------------------------------------------------------------- archive / restore
+
+
+async def _confirm_archive(
+    client_id: int, confirm: bool, ctx: Context[Any, Any]
+) -> Confirmation | Elicit[Confirmation]:
+    try:
+        rec = await _fetch(fb(ctx), client_id)
+    except FreshBooksError as exc:
+        raise tool_error(exc, not_found=NOT_FOUND) from None
+    if rec.vis_state == VIS_ARCHIVED:
+        return Confirmation(confirm=True)  # already archived: the tool makes no write, nothing to ask
+    if rec.vis_state == VIS_DELETED:
+        raise ToolError(f"{rec.describe()} is deleted, not active; nothing to archive. Nothing was changed.")
+    owes = f" It still has an open balance of {money_text(rec.outstanding)}." if rec.outstanding else ""
+    question = (
+        f"Archive {rec.describe()}?{owes} Archived clients are hidden from lists but keep their invoices "
+        "and payments; restore_client undoes it."
+    )
+    return ask_confirmation(
+        ctx,
+        confirm,
+        question=question,
+        retry_hint=f"call archive_client again with client_id={client_id} and confirm=true",
+    )
+
+
+@tool(
+    toolset="clients", title="Archive client", read_only=False, destructive=True, idempotent=True, not_found=NOT_FOUND
+)
+async def archive_client(
+    ctx: Context[Any, Any],
+    client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (from find_client)")],
+    approval: Annotated[Confirmation, Resolve(_confirm_archive)],
+    confirm: Annotated[
+        bool, Field(description="true only after the user agreed to archive this client in the conversation")
+    ] = False,
+) -> Annotated[CallToolResult, ClientWriteOut]:
+    """Archive a FreshBooks client (not delete): it disappears from active lists, its invoices and
+    payments stay. Asks the user to confirm (naming the client and its open balance) when the app
+    supports it; otherwise the first call changes nothing and returns the question to ask; call again
+    with confirm=true once the user agrees. Archiving an archived client changes nothing. Undo with
+    restore_client."""
+    require_confirmation(approval, f"archiving client {client_id}")
+    client = fb(ctx)
+    rec = await _fetch(client, client_id)
+    if rec.vis_state == VIS_ARCHIVED:
+        message = f"{rec.describe()} was already archived; nothing changed."
+        return respond(ClientWriteOut(client=_detail(rec, False), changed=False, message=message), message)
+    if rec.vis_state == VIS_DELETED:
+        raise ToolError(f"{rec.describe()} is deleted, not active; nothing to archive. Nothing was changed.")
+    raw = await client.update(CLIENTS, client_id, {"vis_state": VIS_ARCHIVED}, includes=BALANCE_INCLUDES)
+    rec = ClientRecord.parse(raw) if raw else await _fetch(client, client_id)
+    message = f"Archived {rec.describe()}. restore_client undoes it."
+    return respond(ClientWriteOut(client=_detail(rec, False), changed=True, message=message), message)
+
+
+@tool(toolset="clients", title="Restore client", read_only=False, idempotent=True, not_found=NOT_FOUND)
+async def restore_client(
+    ctx: Context[Any, Any],
+    client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (find_client with include_archived)")],
+) -> Annotated[CallToolResult, ClientWriteOut]:
+    """Make an archived (or deleted) FreshBooks client active again, so it shows in lists and can be
+    invoiced. Restoring an active client changes nothing. Returns the client."""
+    client = fb(ctx)
+    rec = await _fetch(client, client_id)
+    if rec.vis_state == VIS_ACTIVE:
+        message = f"{rec.describe()} is already active; nothing changed."
+        return respond(ClientWriteOut(client=_detail(rec, False), changed=False, message=message), message)
+    before = rec.status
+    raw = await client.update(CLIENTS, client_id, {"vis_state": VIS_ACTIVE}, includes=BALANCE_INCLUDES)
+    rec = ClientRecord.parse(raw) if raw else await _fetch(client, client_id)
+    message = f"Restored {rec.describe()} (was {before}); it is {rec.status} now."
+    return respond(ClientWriteOut(client=_detail(rec, False), changed=True, message=message), message)
+
+
+__all__ = [
+    "archive_client",
+    "create_client",
+    "find_client",
+    "get_client",
+    "restore_client",
+    "update_client",
+]
