@@ -91,8 +91,15 @@ def _describe_expiry(tokens: TokenSet, *, can_refresh: bool) -> str:
     if left <= 0:
         suffix = "; it will be refreshed on next use" if can_refresh else f"; {LOGIN_HINT}"
         return f"expired at {when}{suffix}"
-    hours, rest = divmod(int(left), 3600)
-    return f"expires at {when} (in {hours} h {rest // 60} min)"
+    return f"expires at {when} (in {_duration(left)})"
+
+
+def _duration(seconds: float) -> str:
+    total = int(seconds)
+    if total < 60:
+        return f"{total} s"
+    hours, rest = divmod(total, 3600)
+    return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min"
 
 
 def _print_identity(console: Console, identity: Identity, settings: Settings) -> None:
@@ -214,7 +221,7 @@ async def status(
         try:
             source = build_token_source(settings, http)
         except FreshBooksError as exc:
-            console.say(f"Not signed in. {exc.message}")
+            console.say(exc.message)
             return 1
         origin = "token file " + str(source.store.path) if source.store.exists() else "FRESHBOOKS_ACCESS_TOKEN"
         console.say(f"Tokens from: {origin}")
@@ -228,8 +235,10 @@ async def status(
             except FreshBooksError as exc:
                 console.say(f"Could not read your FreshBooks identity: {exc.message}")
                 return 1
-        if source.tokens.expires_at is not None:
-            console.say(f"Access token now: {_describe_expiry(source.tokens, can_refresh=source.can_refresh())}")
+        if source.refresh_count:
+            console.say(
+                f"Refreshed it; access token now {_describe_expiry(source.tokens, can_refresh=source.can_refresh())}"
+            )
     _print_identity(console, identity, settings)
     return 0
 

@@ -171,7 +171,8 @@ def build_http_app(
 
 
 def _uvicorn_log_config() -> dict[str, Any]:
-    """uvicorn's logs to stderr only (its default sends access logs to stdout)."""
+    """uvicorn's logs to stderr only (its default sends access logs to stdout), at our root log level."""
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -180,8 +181,8 @@ def _uvicorn_log_config() -> dict[str, Any]:
             "stderr": {"class": "logging.StreamHandler", "formatter": "default", "stream": "ext://sys.stderr"}
         },
         "loggers": {
-            "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-            "uvicorn.error": {"level": "INFO"},
+            "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
+            "uvicorn.error": {"level": level},
             "uvicorn.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
         },
     }
@@ -201,6 +202,7 @@ def run_http(server: MCPServer, settings: Settings, *, host: str, port: int, sta
         )
         sys.stderr.flush()
     shown = f"[{host}]" if ":" in host else host
-    logger.info("Serving MCP over HTTP at http://%s:%d%s (stateless=%s)", shown, port, MCP_PATH, stateless)
+    sys.stderr.write(f"Serving MCP over streamable HTTP at http://{shown}:{port}{MCP_PATH} (stateless={stateless})\n")
+    sys.stderr.flush()
     config = uvicorn.Config(app, host=host, port=port, log_config=_uvicorn_log_config(), access_log=False)
     uvicorn.Server(config).run()
