@@ -1,0 +1,281 @@
+"""Payments: record money received against an invoice (confirmed), list payments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
+from pydantic import BaseModel, Field
+
+from ..freshbooks import PAYMENTS, Query
+from ..freshbooks.invoices import Invoice, Payment, parse_payment
+from ..freshbooks.types import MoneyTotals
+from ._base import (
+    RESPONSE_FORMAT_DESCRIPTION,
+    Confirmation,
+    Money,
+    ResponseFormat,
+    ask_confirmation,
+    fb,
+    require_confirmation,
+    respond,
+    tool,
+)
+from .invoices import NOT_FOUND_INVOICE, fmt, fmt_totals, load_invoice
+
+PaymentType = Literal[
+    "Check",
+    "Credit",
+    "Cash",
+    "Bank Transfer",
+    "Credit Card",
+    "Debit",
+    "PayPal",
+    "2Checkout",
+    "VISA",
+    "MASTERCARD",
+    "DISCOVER",
+    "AMEX",
+    "DINERS",
+    "JCB",
+    "ACH",
+    "Other",
+]
+
+
+class PaymentRow(BaseModel):
+    id: int = Field(description="FreshBooks payment id")
+    invoice_id: int | None = None
+    invoice_number: str | None = None
+    client_id: int | None = None
+    date: dt.date | None = None
+    amount: Money
+    type: str | None = None
+    # detailed only
+    note: str | None = None
+    from_credit: bool | None = None
+    overpayment_credit_id: int | None = None
+
+
+def payment_row(p: Payment, detailed: bool = False) -> PaymentRow:
+    row = PaymentRow(
+        id=p.id,
+        invoice_id=p.invoice_id,
+        invoice_number=p.invoice_number,
+        client_id=p.client_id,
+        date=p.date,
+        amount=p.amount,
+        type=p.type,
+    )
+    if detailed:
+        row.note = p.note
+        row.from_credit = p.from_credit
+        row.overpayment_credit_id = p.overpayment_id
+    return row
+
+
+def payment_text(r: PaymentRow) -> str:
+    number = f" #{r.invoice_number}" if r.invoice_number else ""
+    return (
+        f"[id {r.id}] {r.date} {fmt(r.amount)} {r.type or ''} on invoice{number} (id {r.invoice_id}), "
+        f"client {r.client_id}"
+    )
+
+
+# ---------------------------------------------------------------------- record_payment
+
+
+def _refusal(inv: Invoice, amount: Decimal, allow_overpayment: bool) -> str | None:
+    """Why this payment must not be recorded on this invoice, or None."""
+    name = f"Invoice #{inv.invoice_number} (id {inv.id}, {inv.client_name})"
+    if inv.is_draft:
+        return f"{name} is a draft: it has not been sent, so nothing is owed yet. Send it first (send_invoice)."
+    if inv.is_paid or inv.outstanding.amount <= 0:
+        return f"{name} is already paid in full (outstanding {fmt(inv.outstanding)}); nothing was recorded."
+    if amount > inv.outstanding.amount and not allow_overpayment:
+        return (
+            f"{fmt(Money(amount=amount, code=inv.currency_code))} is more than the {fmt(inv.outstanding)} outstanding "
+            f"on {name}. Record at most {inv.outstanding.wire()['amount']}, or, if the client really overpaid and the "
+            "surplus should become a credit, call again with allow_overpayment=true. Nothing was recorded."
+        )
+    return None
+
+
+def _question(inv: Invoice, amount: Decimal, on: dt.date | None, method: str) -> str:
+    when = f" dated {on}" if on else ""
+    return (
+        f"Record a {method} payment of {fmt(Money(amount=amount, code=inv.currency_code))}{when} from "
+        f"{inv.client_name} on invoice #{inv.invoice_number} (id {inv.id}, outstanding {fmt(inv.outstanding)})?"
+    )
+
+
+async def _confirm_payment(
+    invoice_id: int,
+    amount: Decimal,
+    date: dt.date | None,
+    method: str,
+    allow_overpayment: bool,
+    confirm: bool,
+    ctx: Context[Any, Any],
+) -> Confirmation | Elicit[Confirmation]:
+    inv = await load_invoice(fb(ctx), invoice_id)
+    reason = _refusal(inv, amount, allow_overpayment)
+    if reason:
+        raise ToolError(reason)  # refuse before asking the user about something that cannot be done
+    return ask_confirmation(
+        ctx,
+        confirm,
+        question=_question(inv, amount, date, method),
+        retry_hint="call record_payment again with the same arguments and confirm=true",
+    )
+
+
+class InvoiceAfterPayment(BaseModel):
+    id: int
+    invoice_number: str
+    client_id: int
+    client_name: str
+    amount: Money
+    outstanding: Money = Field(description="Outstanding after this payment (re-read from FreshBooks)")
+    status: str = Field(description="v3_status after this payment")
+
+
+class RecordPaymentOut(BaseModel):
+    payment: PaymentRow
+    invoice: InvoiceAfterPayment
+    overpayment: Money | None = Field(default=None, description="Surplus FreshBooks turned into a client credit")
+
+
+@tool(
+    toolset="payments",
+    title="Record payment",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    not_found=NOT_FOUND_INVOICE,
+)
+async def record_payment(
+    ctx: Context[Any, Any],
+    invoice_id: Annotated[int, Field(ge=1, description="FreshBooks invoice id the money pays")],
+    amount: Annotated[
+        Decimal,
+        Field(
+            gt=0,
+            decimal_places=2,
+            le=Decimal("1000000000"),
+            description="Amount received in the invoice's currency, e.g. '250.00' (at most 2 decimals)",
+        ),
+    ],
+    approval: Annotated[Confirmation, Resolve(_confirm_payment)],
+    date: Annotated[dt.date | None, Field(description="Date received (YYYY-MM-DD); default today")] = None,
+    method: Annotated[PaymentType, Field(description="How it was paid")] = "Check",
+    note: Annotated[str | None, Field(max_length=1000, description="Internal note, e.g. a cheque number")] = None,
+    allow_overpayment: Annotated[
+        bool, Field(description="true to record more than is outstanding (the surplus becomes a client credit)")
+    ] = False,
+    confirm: Annotated[bool, Field(description="true only after the user agreed to record it")] = False,
+) -> Annotated[CallToolResult, RecordPaymentOut]:
+    """Record money received against one sent invoice, in the invoice's currency. Refuses drafts (nothing is
+    owed yet), invoices already paid, and more than the outstanding amount unless allow_overpayment=true.
+    Asks the user to confirm, naming invoice, client, amount and currency; if the client cannot ask, the call
+    fails with the question: ask the user, then call again with confirm=true. Returns the payment and the
+    invoice's new outstanding amount and status. Find the invoice with list_overdue_invoices or list_invoices."""
+    require_confirmation(approval, "recording the payment")
+    client = fb(ctx)
+    inv = await load_invoice(client, invoice_id)
+    reason = _refusal(inv, amount, allow_overpayment)  # re-checked: the invoice may have changed meanwhile
+    if reason:
+        raise ToolError(reason)
+    fields: dict[str, Any] = {
+        "invoiceid": invoice_id,
+        "amount": {"amount": f"{amount:f}", "code": inv.currency_code},
+        "date": (date or await client.today()).isoformat(),
+        "type": method,
+    }
+    if note:
+        fields["note"] = note
+    raw = await client.create(PAYMENTS, fields)
+    payment = parse_payment(raw, inv.currency_code)
+    after = await load_invoice(client, invoice_id)
+    surplus = amount - inv.outstanding.amount
+    out = RecordPaymentOut(
+        payment=payment_row(payment),
+        invoice=InvoiceAfterPayment(
+            id=after.id,
+            invoice_number=after.invoice_number,
+            client_id=after.client_id,
+            client_name=after.client_name,
+            amount=after.amount,
+            outstanding=after.outstanding,
+            status=after.v3_status,
+        ),
+        overpayment=Money(amount=surplus, code=inv.currency_code) if surplus > 0 else None,
+    )
+    extra = f" The {fmt(out.overpayment)} surplus became a client credit." if out.overpayment else ""
+    text = (
+        f"Recorded payment [id {payment.id}] of {fmt(payment.amount)} ({payment.type}) on {payment.date} for "
+        f"invoice #{after.invoice_number} ({after.client_name}). Outstanding now {fmt(after.outstanding)}, status "
+        f"{after.v3_status}.{extra}"
+    )
+    return respond(out, text)
+
+
+# ---------------------------------------------------------------------- list_payments
+
+
+class ListPaymentsOut(BaseModel):
+    payments: list[PaymentRow]
+    count: int
+    total_matching: int
+    page_totals: list[Money] = Field(description="Sum of the payments on this page, per currency")
+    has_more: bool
+    next_page: int | None = None
+
+
+@tool(toolset="payments", title="List payments", read_only=True, idempotent=True)
+async def list_payments(
+    ctx: Context[Any, Any],
+    client_id: Annotated[int | None, Field(ge=1, description="Only payments from this client")] = None,
+    invoice_id: Annotated[int | None, Field(ge=1, description="Only payments on this invoice")] = None,
+    date_from: Annotated[dt.date | None, Field(description="Received on or after (YYYY-MM-DD)")] = None,
+    date_to: Annotated[dt.date | None, Field(description="Received on or before (YYYY-MM-DD), inclusive")] = None,
+    limit: Annotated[int, Field(ge=1, le=100, description="Rows per page (max 100)")] = 20,
+    page: Annotated[int, Field(ge=1, description="Page of `limit` rows")] = 1,
+    response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
+) -> Annotated[CallToolResult, ListPaymentsOut]:
+    """List payments received, filtered by client, invoice and date range (all applied by FreshBooks). Each row:
+    payment id, invoice id and number, client id, date, amount, type; page_totals sums this page per currency.
+    Page on with page=next_page. Use get_invoice to see one invoice's payments with its totals, and
+    record_payment to add one."""
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise ToolError(f"date_from ({date_from}) is after date_to ({date_to}); give date_from <= date_to.")
+    query = Query(PAYMENTS).include("invoice")
+    if client_id is not None:
+        query.equals("clientid", client_id)
+    if invoice_id is not None:
+        query.equals("invoiceid", invoice_id)
+    query.between("date", minimum=date_from, maximum=date_to + timedelta(days=1) if date_to is not None else None)
+    result = await fb(ctx).list_page(PAYMENTS, query, page=page, per_page=limit)
+    detailed = response_format == "detailed"
+    rows = [payment_row(parse_payment(r), detailed) for r in result.rows]
+    totals = MoneyTotals(r.amount for r in rows)
+    has_more = page < result.pages
+    out = ListPaymentsOut(
+        payments=rows,
+        count=len(rows),
+        total_matching=result.total,
+        page_totals=totals.as_list(),
+        has_more=has_more,
+        next_page=page + 1 if has_more else None,
+    )
+    head = (
+        f"{result.total} payment(s) match; page {page} of {max(result.pages, 1)} shows {len(rows)} totalling "
+        f"{fmt_totals(out.page_totals)}." + (f" More: call again with page={page + 1}." if has_more else "")
+    )
+    body = "\n".join(payment_text(r) for r in rows)
+    return respond(out, f"{head}\n{body}" if body else head)
