@@ -79,22 +79,21 @@ async def test_drop_in_process_raises_like_tcp() -> None:
 
 async def test_drop_over_real_tcp_aborts_and_write_log_shows_applied_writes() -> None:
     sb = small()
-    async with serve_on_loopback(sb) as base_url:
-        async with httpx.AsyncClient(base_url=base_url, headers=auth(sb)) as c:
-            assert (await c.get(acct(sb, "users/clients"))).status_code == 200
-            sb.set_faults(drop_rate=1.0)
+    async with serve_on_loopback(sb) as base_url, httpx.AsyncClient(base_url=base_url, headers=auth(sb)) as c:
+        assert (await c.get(acct(sb, "users/clients"))).status_code == 200
+        sb.set_faults(drop_rate=1.0)
+        with pytest.raises(NO_RESPONSE):
+            await c.get(acct(sb, "users/clients"))
+        before = len(sb.db.clients)
+        for n in range(12):
             with pytest.raises(NO_RESPONSE):
-                await c.get(acct(sb, "users/clients"))
-            before = len(sb.db.clients)
-            for n in range(12):
-                with pytest.raises(NO_RESPONSE):
-                    await c.post(acct(sb, "users/clients"), json={"client": {"email": f"t{n}@x.com"}})
-            sb.set_faults(drop_rate=0.0)
-            log = (await c.get("/__sandbox__/write_log")).json()
-            applied = len(sb.db.clients) - before
-            assert 0 < applied < 12 and len(log) == applied
-            # the server is still healthy after aborted connections
-            assert (await c.get("/auth/api/v1/users/me")).status_code == 200
+                await c.post(acct(sb, "users/clients"), json={"client": {"email": f"t{n}@x.com"}})
+        sb.set_faults(drop_rate=0.0)
+        log = (await c.get("/__sandbox__/write_log")).json()
+        applied = len(sb.db.clients) - before
+        assert 0 < applied < 12 and len(log) == applied
+        # the server is still healthy after aborted connections
+        assert (await c.get("/auth/api/v1/users/me")).status_code == 200
 
 
 async def test_latency_and_jitter() -> None:

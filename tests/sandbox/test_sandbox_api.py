@@ -455,8 +455,8 @@ async def test_wrong_account_is_403(sb: Sandbox, http: httpx.AsyncClient) -> Non
 
 async def test_expenses_create_update_delete(sb: Sandbox, http: httpx.AsyncClient) -> None:
     cat = next(c for c in sb.db.categories.values() if c["is_cogs"])
-    body = {"expense": {"categoryid": cat["id"], "staffid": sb.staff_id, "date": "2026-11-02",
-                        "amount": {"amount": "42.50", "code": "CAD"}, "vendor": "Staples", "has_receipt": True}}  # fmt: skip
+    fields = {"categoryid": cat["id"], "staffid": sb.staff_id, "date": "2026-11-02", "vendor": "Staples"}
+    body = {"expense": {**fields, "amount": {"amount": "42.50", "code": "CAD"}, "has_receipt": True}}
     exp = result(await http.post(acct(sb, "expenses/expenses") + "?include[]=category", json=body))["expense"]
     assert exp["amount"] == {"amount": "42.50", "code": "CAD"} and exp["is_cogs"] is True
     assert exp["category"]["id"] == cat["id"] and exp["clientid"] == 0 and exp["id"] == exp["expenseid"]
