@@ -37,7 +37,7 @@ from ._wire import (
     money,
     parse_bool,
 )
-from .books import Books, invoice_is_overdue
+from .books import Books, Db, invoice_is_overdue
 from .faults import FaultConfig, Faults, abort_connection, fault_response
 from .oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, TokenStore
 from .options import SandboxOptions, WriteLogEntry
@@ -168,7 +168,7 @@ class Sandbox:
 
     # ------------------------------------------------------------------ public helpers
     @property
-    def db(self) -> Any:
+    def db(self) -> Db:
         return self.books.db
 
     @property
@@ -200,7 +200,7 @@ class Sandbox:
         return invoice_is_overdue(inv, as_of)
 
     def _now_eastern(self) -> datetime:
-        real = datetime.now(EASTERN).replace(tzinfo=None, microsecond=datetime.now().microsecond)
+        real = datetime.now(EASTERN).replace(tzinfo=None)
         return datetime.combine(self.today, real.time()) if self.options.today else real
 
     # ------------------------------------------------------------------ resources
@@ -1231,8 +1231,7 @@ class Sandbox:
                 "The authorization grant type is not supported by the authorization server.",
             )
         access, refresh, created = self.tokens.issue()
-        self.token_requests.append((grant, "ok"))
-        self._log_write(request, "token", None)
+        self.token_requests.append((grant, "ok"))  # token calls go here, not in write_log (books only)
         return _json(
             {
                 "access_token": access,
