@@ -36,6 +36,7 @@ class FakeFreshBooks:
     token_requests: list[TokenRequest] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
     api_calls: int = 0
+    token_endpoint_down: bool = False  # answer 503 on the token endpoint (transient outage)
     issued: list[str] = field(default_factory=list)  # every token and code handed out (canary checks)
 
     def __post_init__(self) -> None:
@@ -83,6 +84,9 @@ class FakeFreshBooks:
     async def _token(self, request: Request) -> Response:
         form = await request.form()
         grant = str(form.get("grant_type"))
+        if self.token_endpoint_down:
+            self.token_requests.append(TokenRequest(grant, "unavailable"))
+            return JSONResponse({"error": "temporarily_unavailable"}, status_code=503)
         if form.get("client_id") != self.oauth_client_id or form.get("client_secret") != self.oauth_client_secret:
             self.token_requests.append(TokenRequest(grant, "invalid_client"))
             return JSONResponse({"error": "invalid_client", "error_description": "bad client"}, status_code=401)

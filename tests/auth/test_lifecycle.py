@@ -253,3 +253,20 @@ async def test_saved_refresh_token_without_client_secret_explains(
         source = build_token_source(bare, http)
         with pytest.raises(TokenExpiredError, match="FRESHBOOKS_CLIENT_SECRET"):
             await source.refresh_after_unauthorized(await source.get_token())
+
+
+async def test_transient_refresh_failure_before_expiry_keeps_current_token(
+    settings: Settings, transport: httpx.ASGITransport, fake: FakeFreshBooks
+) -> None:
+    assert (await _login(settings, transport))[0] == 0
+    store = TokenStore(settings.token_file)
+    stored = store.load()
+    assert stored is not None
+    store.save(stored.model_copy(update={"expires_at": time.time() + 10}))  # inside the refresh margin
+    fake.token_endpoint_down = True
+    async with httpx.AsyncClient(transport=transport) as http:
+        source = build_token_source(settings, http)
+        assert await source.get_token() == stored.access_token.get_secret_value()
+        fake.token_endpoint_down = False
+        assert await source.get_token() != stored.access_token.get_secret_value()  # retried next call
+    assert TokenStore(settings.token_file).load() is not None

@@ -614,7 +614,17 @@ class StoredTokenSource:
             if tokens.is_expired():
                 raise self._cannot_refresh_error()
             return current  # still valid for a little while; nothing better to offer
-        return await self._refresh(current)
+        try:
+            return await self._refresh(current)
+        except (RefreshRejectedError, OAuthClientError):
+            raise  # permanent: the user must act
+        except FreshBooksError as exc:
+            if tokens.is_expired():
+                raise
+            # A transient failure (network, 5xx) before expiry: keep using the current token; the next
+            # call tries the refresh again.
+            logger.warning("Early token refresh failed (%s); using the current token until it expires.", exc.message)
+            return current
 
     async def refresh_after_unauthorized(self, rejected_token: str) -> str | None:
         current = self._tokens
