@@ -346,18 +346,32 @@ class ContactIn(BaseModel):
     phone1: str | None = Field(default=None, max_length=40, description="Phone number")
 
 
-_S = Field  # short alias for the repeated field declarations below
-Organization = Annotated[str | None, _S(max_length=200, description="Company name, e.g. 'Acme Widgets Ltd.'")]
-FirstName = Annotated[str | None, _S(max_length=100, description="Contact's first name")]
-LastName = Annotated[str | None, _S(max_length=100, description="Contact's last name")]
-Email = Annotated[str | None, _S(max_length=254, description="Billing email address, e.g. jane@acme.com")]
-Phone = Annotated[str | None, _S(max_length=40)]
-AddressPart = Annotated[str | None, _S(max_length=200)]
+_S = Field  # short alias for the field declarations below
+
+
+def _text(max_length: int, description: str) -> Any:
+    return Field(max_length=max_length, description=description)
+
+
+Organization = Annotated[str | None, _text(200, "Company name, e.g. 'Acme Widgets Ltd.'")]
+FirstName = Annotated[str | None, _text(100, "Contact's first name")]
+LastName = Annotated[str | None, _text(100, "Contact's last name")]
+Email = Annotated[str | None, _text(254, "Billing email address, e.g. jane@acme.com")]
+BusPhone = Annotated[str | None, _text(40, "Business phone")]
+MobPhone = Annotated[str | None, _text(40, "Mobile phone")]
+HomePhone = Annotated[str | None, _text(40, "Home phone")]
+Fax = Annotated[str | None, _text(40, "Fax number")]
+Street = Annotated[str | None, _text(200, "Billing address: street")]
+Street2 = Annotated[str | None, _text(200, "Billing address: street, second line")]
+City = Annotated[str | None, _text(100, "Billing address: city")]
+Province = Annotated[str | None, _text(100, "Billing address: state or province")]
+PostalCode = Annotated[str | None, _text(20, "Billing address: postal or ZIP code")]
+Country = Annotated[str | None, _text(100, "Billing address: country, e.g. Canada")]
 Currency = Annotated[
     str | None, _S(min_length=3, max_length=3, description="ISO 4217 code for invoices, e.g. USD, CAD, EUR")
 ]
-Language = Annotated[str | None, _S(max_length=10, description="Language code for documents, e.g. en, fr")]
-Note = Annotated[str | None, _S(max_length=2000, description="Private note about the client")]
+Language = Annotated[str | None, _text(10, "Language code for documents, e.g. en, fr")]
+Note = Annotated[str | None, _text(2000, "Private note about the client")]
 Contacts = Annotated[list[ContactIn] | None, _S(max_length=20, description="Secondary contacts")]
 
 
@@ -423,16 +437,16 @@ async def create_client(
     fname: FirstName = None,
     lname: LastName = None,
     email: Email = None,
-    bus_phone: Annotated[str | None, _S(max_length=40, description="Business phone")] = None,
-    mob_phone: Annotated[str | None, _S(max_length=40, description="Mobile phone")] = None,
-    home_phone: Phone = None,
-    fax: Phone = None,
-    p_street: Annotated[str | None, _S(max_length=200, description="Billing street")] = None,
-    p_street2: AddressPart = None,
-    p_city: AddressPart = None,
-    p_province: Annotated[str | None, _S(max_length=100, description="State / province")] = None,
-    p_code: Annotated[str | None, _S(max_length=20, description="Postal / ZIP code")] = None,
-    p_country: AddressPart = None,
+    bus_phone: BusPhone = None,
+    mob_phone: MobPhone = None,
+    home_phone: HomePhone = None,
+    fax: Fax = None,
+    p_street: Street = None,
+    p_street2: Street2 = None,
+    p_city: City = None,
+    p_province: Province = None,
+    p_code: PostalCode = None,
+    p_country: Country = None,
     currency_code: Currency = None,
     language: Language = None,
     note: Note = None,
@@ -493,16 +507,16 @@ async def update_client(
     fname: FirstName = None,
     lname: LastName = None,
     email: Email = None,
-    bus_phone: Annotated[str | None, _S(max_length=40, description="Business phone")] = None,
-    mob_phone: Annotated[str | None, _S(max_length=40, description="Mobile phone")] = None,
-    home_phone: Phone = None,
-    fax: Phone = None,
-    p_street: Annotated[str | None, _S(max_length=200, description="Billing street")] = None,
-    p_street2: AddressPart = None,
-    p_city: AddressPart = None,
-    p_province: Annotated[str | None, _S(max_length=100, description="State / province")] = None,
-    p_code: Annotated[str | None, _S(max_length=20, description="Postal / ZIP code")] = None,
-    p_country: AddressPart = None,
+    bus_phone: BusPhone = None,
+    mob_phone: MobPhone = None,
+    home_phone: HomePhone = None,
+    fax: Fax = None,
+    p_street: Street = None,
+    p_street2: Street2 = None,
+    p_city: City = None,
+    p_province: Province = None,
+    p_code: PostalCode = None,
+    p_country: Country = None,
     currency_code: Currency = None,
     language: Language = None,
     note: Note = None,
