@@ -163,6 +163,8 @@ class FreshBooksClient:
         self._business: Business | None = None
         self._identity_lock = asyncio.Lock()
         self._rng = rng or random.Random()
+        # After a 429, nobody sends before this loop time: one pause for all callers, not a stampede.
+        self._not_before = 0.0
         self.http = httpx.AsyncClient(
             base_url=self.api_url,
             transport=transport,
@@ -215,6 +217,9 @@ class FreshBooksClient:
         while True:
             attempt += 1
             token = await self._tokens.get_token()
+            pause = self._not_before - loop.time()
+            if pause > 0:
+                await asyncio.sleep(pause)
             headers = {"Authorization": f"Bearer {token}"}
             error: FreshBooksError
             retry_after: float | None = None
@@ -274,6 +279,10 @@ class FreshBooksClient:
                     )
                 if status == 429:
                     retry_after = _retry_after_seconds(response)
+                    wait = retry_after if retry_after is not None else self._backoff(attempt)
+                    # Jitter so the callers released by one window do not all collide in the next.
+                    retry_after = wait + self._rng.uniform(0, min(1.0, wait / 2 + self.retry.base_delay))
+                    self._not_before = max(self._not_before, loop.time() + retry_after)
                     error = RateLimitedError(
                         "FreshBooks is rate limiting requests.",
                         retry_after=retry_after,
@@ -286,7 +295,9 @@ class FreshBooksClient:
                 else:
                     raise parsed
             delay = retry_after if retry_after is not None else self._backoff(attempt)
-            if attempt >= self.retry.max_attempts or loop.time() + delay > deadline:
+            # Rate limiting is FreshBooks asking us to wait, not a failure: only the time budget bounds it.
+            limit = self.retry.max_attempts * (4 if isinstance(error, RateLimitedError) else 1)
+            if attempt >= limit or loop.time() + delay > deadline:
                 if isinstance(error, RateLimitedError | ServerError | TransportError):
                     error.message = f"{error.message} Gave up after {attempt} attempt(s)."
                     error.args = (error.message,)
@@ -324,9 +335,7 @@ class FreshBooksClient:
         """Today in the business's timezone (US/Eastern unless FreshBooks says otherwise)."""
         return today_in((await self.business()).timezone)
 
-    async def _accounting_path(
-        self, resource: Resource, resource_id: int | None = None, suffix: str = ""
-    ) -> str:
+    async def _accounting_path(self, resource: Resource, resource_id: int | None = None, suffix: str = "") -> str:
         account_id = (await self.business()).account_id
         path = f"/accounting/account/{account_id}/{resource.path}"
         if resource_id is not None:
@@ -344,9 +353,7 @@ class FreshBooksClient:
                 return result if isinstance(result, dict) else {}
         return {}
 
-    async def get(
-        self, resource: Resource, resource_id: int, *, includes: tuple[str, ...] = ()
-    ) -> dict[str, Any]:
+    async def get(self, resource: Resource, resource_id: int, *, includes: tuple[str, ...] = ()) -> dict[str, Any]:
         query = Query(resource).include(*includes) if includes else None
         body = await self.request(
             "GET",
@@ -439,9 +446,7 @@ class FreshBooksClient:
             while next_page <= last or pending:
                 while next_page <= last and len(pending) < window:
                     pending.append(
-                        asyncio.create_task(
-                            self.list_page(resource, query, page=next_page, per_page=per_page)
-                        )
+                        asyncio.create_task(self.list_page(resource, query, page=next_page, per_page=per_page))
                     )
                     next_page += 1
                 page = await pending.popleft()
