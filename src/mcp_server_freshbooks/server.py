@@ -7,6 +7,7 @@ so `initialize` is answered as fast as a bare MCPServer answers it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -14,11 +15,14 @@ from typing import Any
 
 import httpx
 from mcp.server import MCPServer
+from pydantic import ConfigDict
 
 from . import __version__
 from .config import Settings
 from .freshbooks import FreshBooksClient, FreshBooksError, StaticTokenSource, TokenSource
 from .tools._base import AppState, ToolSpec, all_specs
+
+log = logging.getLogger(__name__)
 
 DEMO_SEED = 20240401
 
@@ -109,6 +113,28 @@ def _make_client_factory(
     return open_client
 
 
+def _forbid_extra_arguments(server: MCPServer[AppState], name: str) -> None:
+    """Refuse unknown arguments with a clear error naming them, instead of silently ignoring them.
+
+    The SDK's argument model ignores extra fields, so a misspelled optional argument (`clientid`
+    for `client_id`, `confim` for `confirm`) would quietly fall back to its default. Swap in a
+    subclass of the tool's argument model with `extra="forbid"`; the advertised input schema is
+    unchanged, and Context/resolver parameters are not in the argument model, so they are unaffected.
+    """
+    manager = getattr(server, "_tool_manager", None)
+    registered = manager.get_tool(name) if manager is not None else None
+    if registered is None:  # pragma: no cover - SDK internals moved: keep the SDK's default
+        log.warning("cannot make tool %s refuse unknown arguments (SDK internals changed)", name)
+        return
+    base = registered.fn_metadata.arg_model
+    strict = type(
+        base.__name__,
+        (base,),
+        {"__module__": base.__module__, "model_config": ConfigDict(extra="forbid")},  # merged with the base's
+    )
+    registered.fn_metadata.arg_model = strict
+
+
 def build_server(
     settings: Settings,
     *,
@@ -147,6 +173,7 @@ def build_server(
             description=(spec.fn.__doc__ or "").strip(),
             annotations=spec.annotations,
         )
+        _forbid_extra_arguments(server, spec.name)
     from .prompts import register_prompts
 
     register_prompts(server, settings)
