@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _say(text: str, *, err: bool = False) -> None:
+    """This command's own output (the sandbox is not the MCP server, so stdout is free here)."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
+
+
 def run_sandbox_cli(argv: list[str]) -> int:
     parser = build_parser()
     try:
@@ -90,10 +97,10 @@ def run_sandbox_cli(argv: list[str]) -> int:
     except SystemExit as exc:  # argparse already printed its one-line error
         return int(exc.code or 0)
     if not _is_loopback(args.host) and not args.allow_remote:
-        print(
+        _say(
             f"mcp-server-freshbooks sandbox: error: refusing non-loopback host {args.host!r} "
             "(pass --allow-remote to override)",
-            file=sys.stderr,
+            err=True,
         )
         return 2
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -119,7 +126,7 @@ def run_sandbox_cli(argv: list[str]) -> int:
     try:
         sock.bind((args.host, args.port))
     except OSError as exc:
-        print(f"mcp-server-freshbooks sandbox: error: cannot bind {args.host}:{args.port}: {exc}", file=sys.stderr)
+        _say(f"mcp-server-freshbooks sandbox: error: cannot bind {args.host}:{args.port}: {exc}", err=True)
         return 1
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
@@ -131,15 +138,15 @@ def run_sandbox_cli(argv: list[str]) -> int:
             if server.should_exit:
                 return
             await asyncio.sleep(0.01)
-        print(f"FreshBooks sandbox listening on {base_url}", flush=True)
-        print(f"base_url={base_url}", flush=True)
-        print(f"access_token={sandbox.access_token}", flush=True)
-        print(f"refresh_token={sandbox.refresh_token}", flush=True)
-        print(f"account_id={sandbox.account_id}", flush=True)
-        print(f"business_id={sandbox.business_id}", flush=True)
-        print(f"oauth_client_id={sandbox.oauth_client_id}", flush=True)
-        print(f"oauth_client_secret={sandbox.oauth_client_secret}", flush=True)
-        print(f"redirect_uri={sandbox.redirect_uri}", flush=True)
+        _say(f"FreshBooks sandbox listening on {base_url}")
+        _say(f"base_url={base_url}")
+        _say(f"access_token={sandbox.access_token}")
+        _say(f"refresh_token={sandbox.refresh_token}")
+        _say(f"account_id={sandbox.account_id}")
+        _say(f"business_id={sandbox.business_id}")
+        _say(f"oauth_client_id={sandbox.oauth_client_id}")
+        _say(f"oauth_client_secret={sandbox.oauth_client_secret}")
+        _say(f"redirect_uri={sandbox.redirect_uri}")
 
     async def main() -> None:
         task = asyncio.create_task(announce())
