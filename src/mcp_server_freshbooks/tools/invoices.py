@@ -19,6 +19,7 @@ from ..freshbooks import CLIENTS, INVOICES, PAYMENTS, FreshBooksClient, FreshBoo
 from ..freshbooks.invoices import (
     AGING_BUCKETS,
     OPEN_V3_STATUSES,
+    OVERDUE_CAPABLE_STATUSES,
     V3_STATUSES,
     Invoice,
     LineInput,
@@ -509,6 +510,12 @@ class OverdueOut(BaseModel):
     invoices_read: int = Field(description="Open invoices read from FreshBooks to answer")
 
 
+def _may_be_overdue(raw: dict[str, Any], as_of_text: str) -> bool:
+    """Necessary conditions, on the raw row (ISO dates compare as text): overdue-capable status, due before."""
+    due = raw.get("due_date")
+    return raw.get("status") in OVERDUE_CAPABLE_STATUSES and isinstance(due, str) and "" < due < as_of_text
+
+
 @tool(toolset="invoices", title="List overdue invoices", read_only=True, idempotent=True)
 async def list_overdue_invoices(
     ctx: Context[Any, Any],
@@ -539,6 +546,7 @@ async def list_overdue_invoices(
             query.equals("customerid", client_id)
         queries.append(query)
 
+    as_of_text = as_of.isoformat()
     found: dict[int, tuple[Invoice, int]] = {}
     read = 0
     done = 0
@@ -553,6 +561,8 @@ async def list_overdue_invoices(
         async for page in client.iter_pages(INVOICES, query, on_progress=progress):
             for raw in page.rows:
                 read += 1
+                if not _may_be_overdue(raw, as_of_text):
+                    continue  # cheap pre-check on the wire dict; the full parse below decides
                 inv = parse_invoice(raw)
                 days = days_overdue(inv, as_of)
                 if days is not None and days >= min_days_overdue and (client_id is None or inv.client_id == client_id):
