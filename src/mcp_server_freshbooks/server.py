@@ -7,6 +7,7 @@ so `initialize` is answered as fast as a bare MCPServer answers it.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 from mcp.server import MCPServer
+from mcp.server.mcpserver.tools import Tool
 from pydantic import ConfigDict
 
 from . import __version__
@@ -113,7 +115,7 @@ def _make_client_factory(
     return open_client
 
 
-def _forbid_extra_arguments(server: MCPServer[AppState], name: str) -> None:
+def _strict(tool: Tool) -> Tool:
     """Refuse unknown arguments with a clear error naming them, instead of silently ignoring them.
 
     The SDK's argument model ignores extra fields, so a misspelled optional argument (`clientid`
@@ -121,18 +123,30 @@ def _forbid_extra_arguments(server: MCPServer[AppState], name: str) -> None:
     subclass of the tool's argument model with `extra="forbid"`; the advertised input schema is
     unchanged, and Context/resolver parameters are not in the argument model, so they are unaffected.
     """
-    manager = getattr(server, "_tool_manager", None)
-    registered = manager.get_tool(name) if manager is not None else None
-    if registered is None:  # pragma: no cover - SDK internals moved: keep the SDK's default
-        log.warning("cannot make tool %s refuse unknown arguments (SDK internals changed)", name)
-        return
-    base = registered.fn_metadata.arg_model
-    strict = type(
+    base = tool.fn_metadata.arg_model
+    tool.fn_metadata.arg_model = type(
         base.__name__,
         (base,),
         {"__module__": base.__module__, "model_config": ConfigDict(extra="forbid")},  # merged with the base's
     )
-    registered.fn_metadata.arg_model = strict
+    return tool
+
+
+@functools.cache
+def _tools() -> dict[str, Tool]:
+    """Every tool built once per process: building the schemas is most of a server's set-up cost."""
+    return {
+        spec.name: _strict(
+            Tool.from_function(
+                spec.fn,
+                name=spec.name,
+                title=spec.title,
+                description=(spec.fn.__doc__ or "").strip(),
+                annotations=spec.annotations,
+            )
+        )
+        for spec in all_specs()
+    }
 
 
 def build_server(
@@ -164,16 +178,8 @@ def build_server(
         instructions=INSTRUCTIONS,
         version=__version__,
         lifespan=lifespan,
+        tools=[_tools()[spec.name] for spec in select_specs(settings)],
     )
-    for spec in select_specs(settings):
-        server.add_tool(
-            spec.fn,
-            name=spec.name,
-            title=spec.title,
-            description=(spec.fn.__doc__ or "").strip(),
-            annotations=spec.annotations,
-        )
-        _forbid_extra_arguments(server, spec.name)
     from .prompts import register_prompts
 
     register_prompts(server, settings)
