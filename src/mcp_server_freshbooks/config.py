@@ -94,6 +94,14 @@ class Settings(BaseModel):
             )
         return names
 
+    @field_validator("token_file", mode="before")
+    @classmethod
+    def _blank_token_file_is_default(cls, value: Any) -> Any:
+        # FRESHBOOKS_TOKEN_FILE= (blank, as in .env.example) means the default, not the current folder
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return default_token_file()
+        return value
+
     @field_validator(
         "access_token",
         "refresh_token",
