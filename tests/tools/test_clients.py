@@ -348,7 +348,7 @@ async def test_update_client_changes_only_given_fields(mcp: Client, sandbox: San
     assert after["p_city"] == "Ottawa" and after["mob_phone"] == "+1-555-0000"
     changed = {k for k in after if after[k] != before.get(k)}
     assert changed == {"p_city", "mob_phone", "updated"}
-    assert out["client"]["address"]["p_city"] == "Ottawa"
+    assert out["client"]["city"] == "Ottawa"
     assert writes(sandbox) == [("PUT", "client", rec["id"])]
 
 
@@ -439,7 +439,7 @@ async def test_archive_accepted_form_with_false_changes_nothing(
 async def test_restore_client_is_idempotent(mcp: Client, sandbox: Sandbox) -> None:
     rec = client_with(sandbox, vis_state=2)
     out = await call_ok(mcp, "restore_client", {"client_id": rec["id"]})
-    assert out["changed"] is True and out["client"]["status"] == "active"
+    assert out["changed"] is True and "status" not in out["client"]  # rows name only a non-active status
     assert sandbox.db.clients[rec["id"]]["vis_state"] == 0
     again = await call_ok(mcp, "restore_client", {"client_id": rec["id"]})
     assert again["changed"] is False

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..freshbooks import CLIENTS, FreshBooksClient, FreshBooksError, Query
 from ..freshbooks.clients import (
@@ -43,8 +43,29 @@ NOT_FOUND = (
 # ---------------------------------------------------------------------- output models
 
 
-class ClientRow(BaseModel):
-    """A client in a list: enough to recognise it and act on it."""
+def _compact_schema(schema: dict[str, Any]) -> None:
+    """Smaller outputSchema: no generated titles, and `X | None` fields as plain X.
+
+    Results are sent with None left out (see `respond`), so a null never appears on the wire and
+    the plain type is exactly what clients receive. Saves thousands of bytes of tools/list.
+    """
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+        options = prop.get("anyOf")
+        if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+            prop.pop("anyOf")
+            prop.update(next(o for o in options if o != {"type": "null"}))
+            if "default" in prop and prop["default"] is None:
+                prop.pop("default")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(json_schema_extra=lambda schema, _cls: _compact_schema(schema))
+
+
+class ClientRow(_Out):
+    """A client: enough to recognise it and act on it; fields marked (detailed) only in detailed views."""
 
     id: int = Field(description="FreshBooks client id (client_id in other tools)")
     organization: str | None = None
@@ -53,23 +74,18 @@ class ClientRow(BaseModel):
     currency: str | None = Field(default=None, description="Default invoicing currency")
     status: str | None = Field(default=None, description="Only when not active: archived or deleted")
     outstanding: list[Money] | None = Field(default=None, description="Unpaid balance per currency, when any")
+    overdue: list[Money] | None = Field(default=None, description="(detailed) Overdue balance per currency")
+    credit: list[Money] | None = Field(default=None, description="(detailed) Unused credit per currency")
+    bus_phone: str | None = Field(default=None, description="(detailed)")
+    mob_phone: str | None = Field(default=None, description="(detailed)")
+    city: str | None = Field(default=None, description="(detailed)")
+    country: str | None = Field(default=None, description="(detailed)")
+    updated: str | None = Field(default=None, description="(detailed) Last change, US/Eastern")
 
 
-class ClientDetailRow(ClientRow):
-    """A client with contact details and balances (response_format=detailed)."""
-
-    bus_phone: str | None = None
-    mob_phone: str | None = None
-    city: str | None = None
-    country: str | None = None
-    overdue: list[Money] | None = Field(default=None, description="Overdue balance per currency, when any")
-    credit: list[Money] | None = Field(default=None, description="Unused credit per currency, when any")
-    updated: str | None = Field(default=None, description="Last change, YYYY-MM-DD HH:MM:SS US/Eastern")
-
-
-class FindClientOut(BaseModel):
+class FindClientOut(_Out):
     query: str
-    clients: list[ClientDetailRow | ClientRow]
+    clients: list[ClientRow]
     page: int
     limit: int
     has_more: bool = Field(description="More matches exist: call again with page=next_page")
@@ -77,7 +93,7 @@ class FindClientOut(BaseModel):
     total: int | None = Field(default=None, description="All matches, when FreshBooks reported it exactly")
 
 
-class ContactOut(BaseModel):
+class ContactOut(_Out):
     fname: str | None = None
     lname: str | None = None
     email: str | None = None
@@ -85,7 +101,7 @@ class ContactOut(BaseModel):
     phone2: str | None = None
 
 
-class ClientDetail(BaseModel):
+class ClientDetail(_Out):
     """One client. Concise: who it is, status and what it owes; detailed adds address, phones, contacts."""
 
     id: int
@@ -113,12 +129,12 @@ class ClientDetail(BaseModel):
     updated: str | None = None
 
 
-class GetClientOut(BaseModel):
+class GetClientOut(_Out):
     client: ClientDetail
 
 
-class ClientWriteOut(BaseModel):
-    client: ClientDetail
+class ClientWriteOut(_Out):
+    client: ClientRow
     changed: bool = Field(description="false when nothing needed to change (no write was made)")
     message: str
 
@@ -143,7 +159,7 @@ def _row(rec: ClientRecord, detailed: bool) -> ClientRow:
     }
     if not detailed:
         return ClientRow(**common)
-    return ClientDetailRow(
+    return ClientRow(
         **common,
         bus_phone=rec.bus_phone,
         mob_phone=rec.mob_phone,
@@ -496,7 +512,7 @@ async def create_client(
     if contacts:
         created.contacts = fields["contacts"]
     message = f"Created {created.describe()}, currency {created.currency_code}."
-    return respond(ClientWriteOut(client=_detail(created, True), changed=True, message=message), message)
+    return respond(ClientWriteOut(client=_row(created, True), changed=True, message=message), message)
 
 
 @tool(toolset="clients", title="Update client", read_only=False, idempotent=True, not_found=NOT_FOUND)
@@ -560,7 +576,7 @@ async def update_client(
     if contacts is not None:
         updated.contacts = fields["contacts"]
     message = f"Updated {updated.describe()}: {', '.join(sorted(fields))}."
-    return respond(ClientWriteOut(client=_detail(updated, True), changed=True, message=message), message)
+    return respond(ClientWriteOut(client=_row(updated, True), changed=True, message=message), message)
 
 
 # ---------------------------------------------------------------------- archive / restore
@@ -611,13 +627,13 @@ async def archive_client(
     rec = await _fetch(client, client_id)
     if rec.vis_state == VIS_ARCHIVED:
         message = f"{rec.describe()} was already archived; nothing changed."
-        return respond(ClientWriteOut(client=_detail(rec, False), changed=False, message=message), message)
+        return respond(ClientWriteOut(client=_row(rec, False), changed=False, message=message), message)
     if rec.vis_state == VIS_DELETED:
         raise ToolError(f"{rec.describe()} is deleted, not active; nothing to archive. Nothing was changed.")
     raw = await client.update(CLIENTS, client_id, {"vis_state": VIS_ARCHIVED}, includes=BALANCE_INCLUDES)
     rec = ClientRecord.parse(raw) if raw else await _fetch(client, client_id)
     message = f"Archived {rec.describe()}. restore_client undoes it."
-    return respond(ClientWriteOut(client=_detail(rec, False), changed=True, message=message), message)
+    return respond(ClientWriteOut(client=_row(rec, False), changed=True, message=message), message)
 
 
 @tool(toolset="clients", title="Restore client", read_only=False, idempotent=True, not_found=NOT_FOUND)
@@ -631,12 +647,12 @@ async def restore_client(
     rec = await _fetch(client, client_id)
     if rec.vis_state == VIS_ACTIVE:
         message = f"{rec.describe()} is already active; nothing changed."
-        return respond(ClientWriteOut(client=_detail(rec, False), changed=False, message=message), message)
+        return respond(ClientWriteOut(client=_row(rec, False), changed=False, message=message), message)
     before = rec.status
     raw = await client.update(CLIENTS, client_id, {"vis_state": VIS_ACTIVE}, includes=BALANCE_INCLUDES)
     rec = ClientRecord.parse(raw) if raw else await _fetch(client, client_id)
     message = f"Restored {rec.describe()} (was {before}); it is {rec.status} now."
-    return respond(ClientWriteOut(client=_detail(rec, False), changed=True, message=message), message)
+    return respond(ClientWriteOut(client=_row(rec, False), changed=True, message=message), message)
 
 
 __all__ = [
