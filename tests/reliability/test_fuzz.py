@@ -1,0 +1,152 @@
+"""Bad input for every tool, generated from its own input schema and beyond it (see fuzzing.py).
+
+Each call ends in a success with structured content or a clear error (naming the field for
+extra/missing/wrong-type arguments and reversed ranges); never a traceback; a rejected call writes
+nothing (the sandbox's own write log); a confirm-required tool without confirm=true writes nothing;
+no search key FreshBooks would ignore is ever sent. ONE sandbox and ONE MCP session serve every
+example (via an anyio blocking portal, so hypothesis drives a plain sync test): deterministic and fast.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from mcp import Client
+
+from mcp_server_freshbooks.config import load_settings
+from mcp_server_freshbooks.sandbox import Sandbox, SandboxOptions
+from mcp_server_freshbooks.server import build_server, select_specs
+
+from .fuzzing import Case, Known, Tally, case_for, check, known_from
+
+TOOLS = [s.name for s in select_specs(load_settings(environ={}, use_dotenv=False))]
+EXAMPLES_PER_TOOL = 180
+
+
+def _truthy(value: Any) -> bool:
+    """What pydantic's lax bool accepts as true (a model sending confirm="true" means it)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "on", "t", "true", "y", "yes")
+    return value is True or (isinstance(value, int | float) and value == 1)
+
+
+class Live:
+    def __init__(self, sb: Sandbox, portal: BlockingPortal, client: Client, schemas: dict[str, Any]) -> None:
+        self.sb, self.portal, self.client, self.schemas = sb, portal, client, schemas
+        self.known: Known = known_from(sb)
+        self.tally = Tally()
+
+    def call(self, case: Case) -> list[str]:
+        before = len(self.sb.write_log)
+        result = self.portal.call(self.client.call_tool, case.tool, case.arguments)
+        wrote = len(self.sb.write_log) - before
+        text = " ".join(getattr(c, "text", "") for c in result.content)
+        structured = dict(result.structured_content) if result.structured_content is not None else None
+        problems = check(case, bool(result.is_error), text, structured, wrote, self.tally)
+        props = self.schemas[case.tool].get("properties", {})
+        if "confirm" in props and not _truthy(case.arguments.get("confirm")) and wrote:
+            problems.append(f"{case.tool} wrote without confirm=true: {case.arguments!r:.300}")
+        if self.sb.ignored_search_keys:
+            problems.append(f"{case.tool} sent search keys FreshBooks ignores: {dict(self.sb.ignored_search_keys)}")
+        return problems
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[Live]:
+    sb = Sandbox(SandboxOptions(seed=5, clients=12, invoices=40, expenses=60))
+    server = build_server(load_settings(environ={}, use_dotenv=False), sandbox=sb)
+    with (
+        start_blocking_portal(backend="asyncio") as portal,
+        portal.wrap_async_context_manager(Client(server)) as client,  # type: ignore[arg-type]
+    ):
+        tools = portal.call(client.list_tools).tools
+        yield Live(sb, portal, client, {t.name: t.input_schema for t in tools})
+
+
+def test_every_tool_is_fuzzed(live: Live) -> None:
+    assert sorted(live.schemas) == sorted(TOOLS)
+
+
+# Findings reported to the tool owners; the case stays in the run and passes once fixed (xfail is not strict).
+KNOWN = {
+    "summarize_expenses": "date_from in year 9990+ crashes _check_range (date.replace(year=+10) overflows): "
+    "ValueError instead of a clear error naming date_from",
+}
+
+
+@pytest.mark.parametrize(
+    "tool",
+    [pytest.param(t, marks=pytest.mark.xfail(reason=KNOWN[t], strict=False)) if t in KNOWN else t for t in TOOLS],
+)
+def test_bad_input(live: Live, tool: str) -> None:
+    strategy = case_for(tool, live.schemas[tool], live.known)
+
+    @settings(
+        max_examples=EXAMPLES_PER_TOOL,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
+    @given(case=strategy)
+    def run(case: Case) -> None:
+        problems = live.call(case)
+        assert not problems, "\n".join(problems)
+
+    run()
+
+
+@pytest.mark.parametrize("tool", [t for t in TOOLS if t in ("archive_client", "send_invoice", "record_payment")])
+def test_confirm_required_without_confirm_changes_nothing(live: Live, tool: str) -> None:
+    sb = live.sb
+    client_id = next(c["id"] for c in sb.db.clients.values() if c["vis_state"] == 0)
+    draft = next((i["id"] for i in sb.db.invoices.values() if i["display_status"] == "draft"), None)
+    open_inv = next(i["id"] for i in sb.db.invoices.values() if i["outstanding"]["amount"] not in ("0", "0.00"))
+    args: dict[str, Any] = {
+        "archive_client": {"client_id": client_id},
+        "send_invoice": {"invoice_id": draft or open_inv},
+        "record_payment": {"invoice_id": open_inv, "amount": "1.00"},
+    }[tool]
+    for confirm in (None, False):
+        call = dict(args) if confirm is None else {**args, "confirm": confirm}
+        before = len(sb.write_log)
+        result = live.portal.call(live.client.call_tool, tool, call)
+        text = " ".join(getattr(c, "text", "") for c in result.content)
+        assert result.is_error, text
+        assert "confirm" in text.lower()
+        assert len(sb.write_log) == before
+
+
+def test_misspelled_confirm_is_refused_by_name(live: Live) -> None:
+    sb = live.sb
+    client_id = next(c["id"] for c in sb.db.clients.values() if c["vis_state"] == 0)
+    before = len(sb.write_log)
+    result = live.portal.call(live.client.call_tool, "archive_client", {"client_id": client_id, "confim": True})
+    text = " ".join(getattr(c, "text", "") for c in result.content)
+    assert result.is_error and "confim" in text
+    assert len(sb.write_log) == before
+    assert sb.db.clients[client_id]["vis_state"] == 0
+
+
+@given(st.data())
+@settings(max_examples=1, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+def test_fuzz_totals_are_sane(live: Live, data: st.DataObject) -> None:
+    # runs last in file order: the run as a whole exercised both outcomes
+    tally: Tally = live.tally
+    logging.getLogger(__name__).warning(
+        "fuzz: %d cases, %d ok, %d errors, %d writes, %s",
+        tally.cases,
+        tally.ok,
+        tally.errors,
+        tally.writes,
+        dict(tally.by_mutation),
+    )
+    if tally.cases:
+        assert tally.ok > 0 and tally.errors > 0
+        assert not [p for p in tally.problems if p.split("(", 1)[0] not in KNOWN]
