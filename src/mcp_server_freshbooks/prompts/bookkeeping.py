@@ -175,7 +175,10 @@ def month_end_close_text(month: str, available: Available) -> str:
         )
     fixes = []
     if "send_invoice" in available:
-        fixes.append("send a draft invoice with `send_invoice(invoice_id=<invoice_id>)`")
+        fixes.append(
+            'email a draft invoice to the client with `send_invoice(invoice_id=<invoice_id>, email_to="<address>")` '
+            "(without email_to it is only marked as sent)"
+        )
     if "record_payment" in available:
         fixes.append(
             "record a payment the user received but FreshBooks lacks with `record_payment(invoice_id=<invoice_id>, "
