@@ -377,6 +377,11 @@ async def test_summary_range_is_checked(mcp: Client, sandbox: Sandbox) -> None:
     text = await call_error(mcp, "summarize_expenses", {"date_from": "2014-01-01", "date_to": "2024-01-01"})
     assert "10 years" in text
     assert sandbox.request_count == before  # refused before asking FreshBooks anything
+    # the far end of the calendar is handled, not crashed on
+    out = await call_ok(mcp, "summarize_expenses", {"date_from": "9995-01-01", "date_to": "9999-12-31"})
+    assert out["expense_count"] == 0 and out["groups"] == []
+    text = await call_error(mcp, "list_expenses", {"date_from": "9999-12-31", "date_to": "0001-01-01"})
+    assert "backwards" in text
     # exactly ten years minus a day is allowed
     await call_ok(mcp, "summarize_expenses", {"date_from": "2014-01-02", "date_to": "2024-01-01"})
     text = await call_error(

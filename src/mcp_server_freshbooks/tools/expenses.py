@@ -247,15 +247,23 @@ def _check_range(date_from: date | None, date_to: date | None, *, max_years: int
             "Give date_from <= date_to (both inclusive)."
         )
     if max_years and date_from and date_to:
+        year = date_from.year + max_years
+        if year > date.max.year:
+            return  # every date there is lies within ten years of date_from
         try:
-            limit = date_from.replace(year=date_from.year + max_years)
+            limit = date_from.replace(year=year)
         except ValueError:  # 29 February
-            limit = date_from.replace(year=date_from.year + max_years, day=28)
+            limit = date_from.replace(year=year, day=28)
         if date_to >= limit:
             raise ToolError(
                 f"The range {date_from}..{date_to} is longer than {max_years} years; the longest allowed "
                 f"ends before {limit}. Split it into shorter ranges (e.g. one call per year)."
             )
+
+
+def _day_after(day: date) -> date | None:
+    """The exclusive upper bound for an inclusive last day; None (no bound) after the last date there is."""
+    return None if day >= date.max else day + timedelta(days=1)
 
 
 def _base_query(
@@ -268,7 +276,7 @@ def _base_query(
     filters: list[str] = []
     if date_from or date_to:
         # FreshBooks: date_min inclusive, date_max EXCLUSIVE -> the day after the inclusive date_to.
-        query.between("date", date_from, date_to + timedelta(days=1) if date_to else None)
+        query.between("date", date_from, _day_after(date_to) if date_to else None)
         filters.append(f"date: {date_from or 'any'}..{date_to or 'any'}")
     if client_id is not None:
         query.equals("clientid", client_id)
