@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -48,6 +48,9 @@ log = logging.getLogger("mcp_server_freshbooks.sandbox")
 DEBUG_PREFIX = "/__sandbox__/"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost", "testclient"})
 _NON_SEARCH_BARE = frozenset({"page", "per_page", "sort"})
+
+
+_PAGING = ("page", "per_page")
 
 
 @dataclass
@@ -135,6 +138,7 @@ class Sandbox:
 
     def __init__(self, options: SandboxOptions | None = None) -> None:
         opts = options or SandboxOptions()
+        self._list_cache: dict[tuple[str, tuple[tuple[str, str], ...]], list[JSON]] = {}
         self.options = opts
         self.today: date = opts.today or date.today()
         rng = random.Random(opts.seed)
@@ -547,6 +551,7 @@ class Sandbox:
         return _json(PROJECT_NOT_FOUND, 404)
 
     def _log_write(self, request: Request, resource: str, rid: int | None, status: int = 200) -> None:
+        self._list_cache.clear()
         self.write_log.append(WriteLogEntry(request.method, request.url.path, resource, rid, status, datetime.now(UTC)))
 
     def _bearer(self, request: Request) -> str | None:
@@ -816,9 +821,15 @@ class Sandbox:
             self._log_write(request, rdef.singular, rec["id"])
             self._balances_cache = None
             return _json({"response": {"result": {rdef.singular: self._render(rdef, rec, q.includes)}}})
-        preds = self._filters(rdef, q)
-        records = [r for r in self._table(rdef).values() if all(p(r) for p in preds)]
-        records = self._sorted(rdef, records, q.sort)
+        cache_key = (rdef.singular, tuple(sorted(p for p in parse_qsl(request.url.query) if p[0] not in _PAGING)))
+        cached = self._list_cache.get(cache_key) if self.options.list_cache else None
+        if cached is None:
+            preds = self._filters(rdef, q)
+            cached = [r for r in self._table(rdef).values() if all(p(r) for p in preds)]
+            cached = self._sorted(rdef, cached, q.sort)
+            if self.options.list_cache:
+                self._list_cache[cache_key] = cached
+        records = cached
         page = Q.paginate(records, q, self.options.per_page_default, self._page_error)
         result = {
             rdef.plural: [self._render(rdef, r, q.includes) for r in page.items],

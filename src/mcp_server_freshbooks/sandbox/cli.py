@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--drop-rate", type=_rate, default=0.0)
     p.add_argument("--access-token", default=None, help="use this fixed access token")
     p.add_argument("--two-businesses", action="store_true")
+    p.add_argument(
+        "--list-cache", action="store_true", help="answer repeated list queries from a cache (fast, like indexed data)"
+    )
     p.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback host")
     return p
 
@@ -118,6 +121,7 @@ def run_sandbox_cli(argv: list[str]) -> int:
         drop_rate=args.drop_rate,
         access_token=args.access_token,
         two_businesses=args.two_businesses,
+        list_cache=args.list_cache,
     )
     sandbox = Sandbox(opts)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
