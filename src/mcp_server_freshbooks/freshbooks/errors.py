@@ -7,7 +7,11 @@ all become a `FreshBooksError` subclass the tools can act on without knowing the
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+_HTML_TITLE = re.compile(r"<title>([^<]{1,120})</title>", re.IGNORECASE)
+_HTML_TAG = re.compile(r"<[^>]*>")
 
 
 class FreshBooksError(Exception):
@@ -203,6 +207,12 @@ def parse_error(status: int, body: Any) -> FreshBooksError | None:
         if status < 400:
             return None
         message = body if isinstance(body, str) and body.strip() and len(body) < 300 else None
+        if message and "<" in message:
+            # A gateway's HTML page (502/503 from a proxy): keep its title, never the markup.
+            title = _HTML_TITLE.search(message)
+            text = title.group(1) if title else _HTML_TAG.sub(" ", message)
+            text = " ".join(text.split())[:120]
+            message = f"HTTP {status} {text}" if text and not text.startswith(str(status)) else (text or None)
         message = message or f"FreshBooks answered HTTP {status}."
     cls = _class_for(status, fields.get("errno"))
     return cls(message, status=status, **fields)
