@@ -213,6 +213,7 @@ class FreshBooksClient:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.retry.total_budget
         attempt = 0
+        failures = 0  # attempts that failed for a reason other than rate limiting
         refreshed = False
         while True:
             attempt += 1
@@ -294,10 +295,17 @@ class FreshBooksClient:
                     error = parsed
                 else:
                     raise parsed
-            delay = retry_after if retry_after is not None else self._backoff(attempt)
-            # Rate limiting is FreshBooks asking us to wait, not a failure: only the time budget bounds it.
-            limit = self.retry.max_attempts * (4 if isinstance(error, RateLimitedError) else 1)
-            if attempt >= limit or loop.time() + delay > deadline:
+            # Rate limiting is FreshBooks asking us to wait, not a failure: 429s do not use up the
+            # failure attempts (else 429,429,429,429,429,502 gave up on a healthy API under load);
+            # they are bounded by the time budget and by 4x the attempts in all.
+            if not isinstance(error, RateLimitedError):
+                failures += 1
+            delay = retry_after if retry_after is not None else self._backoff(max(failures, 1))
+            if (
+                failures >= self.retry.max_attempts
+                or attempt >= self.retry.max_attempts * 4
+                or loop.time() + delay > deadline
+            ):
                 if isinstance(error, RateLimitedError | ServerError | TransportError):
                     error.message = f"{error.message} Gave up after {attempt} attempt(s)."
                     error.args = (error.message,)
