@@ -134,7 +134,7 @@ def tool_error(exc: FreshBooksError, *, not_found: str | None = None) -> ToolErr
         return ToolError(f"FreshBooks is rate limiting requests ({detail}). Wait a minute, then try again.")
     if isinstance(exc, WriteOutcomeUnknownError):
         return ToolError(
-            f"{detail} Do not simply retry: first check whether the change exists (look the record up), "
+            f"{detail}. Do not simply retry: first check whether the change exists (look the record up), "
             "then retry only if it does not."
         )
     if isinstance(exc, ServerError | TransportError):
