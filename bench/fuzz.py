@@ -1,0 +1,109 @@
+"""Long bad-input run: every tool, arguments generated from its own input schema and beyond it.
+
+    .venv/bin/python bench/fuzz.py [--examples-per-tool N] [--seed-sandbox N]
+
+Same generator and checks as tests/reliability/test_fuzz.py, more cases. Prints cases, successes,
+clear errors, writes made by accepted calls, problems (must be 0) and time, per tool and in all.
+Exit status 1 if any problem was found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from anyio.from_thread import start_blocking_portal
+from hypothesis import HealthCheck, given, settings
+from mcp import Client
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from mcp_server_freshbooks.config import load_settings
+from mcp_server_freshbooks.sandbox import Sandbox, SandboxOptions
+from mcp_server_freshbooks.server import build_server
+from reliability.fuzzing import Case, Tally, case_for, check, known_from
+
+
+def _runner(
+    portal: Any, client: Client, sb: Sandbox, tool: str, tally: Tally, schema: Any, known: Any, examples: int
+) -> Any:
+    props = schema.get("properties", {})
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=case_for(tool, schema, known))
+    def run(case: Case) -> None:
+        before = len(sb.write_log)
+        result = portal.call(client.call_tool, case.tool, case.arguments)
+        wrote = len(sb.write_log) - before
+        text = " ".join(getattr(c, "text", "") for c in result.content)
+        structured = dict(result.structured_content) if result.structured_content is not None else None
+        check(case, bool(result.is_error), text, structured, wrote, tally)
+        confirm = case.arguments.get("confirm")
+        confirmed = confirm is True or str(confirm).strip().lower() in ("1", "on", "t", "true", "y", "yes")
+        if "confirm" in props and not confirmed and wrote:
+            tally.problems.append(f"{tool} wrote without confirm=true: {case.arguments!r:.200}")
+
+    return run
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples-per-tool", type=int, default=1500)
+    parser.add_argument("--seed-sandbox", type=int, default=5)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.CRITICAL, stream=sys.stderr)
+    sb = Sandbox(SandboxOptions(seed=args.seed_sandbox, clients=12, invoices=40, expenses=60))
+    server = build_server(load_settings(environ={}, use_dotenv=False), sandbox=sb)
+    rows: list[tuple[str, Tally, float]] = []
+    started = time.perf_counter()
+    with (
+        start_blocking_portal(backend="asyncio") as portal,
+        portal.wrap_async_context_manager(Client(server)) as client,  # type: ignore[arg-type]
+    ):
+        known = known_from(sb)
+        schemas = {t.name: t.input_schema for t in portal.call(client.list_tools).tools}
+        for tool in sorted(schemas):
+            tally = Tally()
+
+            run = _runner(portal, client, sb, tool, tally, schemas[tool], known, args.examples_per_tool)
+            t0 = time.perf_counter()
+            run()
+            rows.append((tool, tally, time.perf_counter() - t0))
+    wall = time.perf_counter() - started
+    print(f"{'tool':<26}{'cases':>8}{'ok':>7}{'errors':>8}{'writes':>8}{'problems':>10}{'s':>8}")
+    total = Tally()
+    for tool, t, secs in rows:
+        print(f"{tool:<26}{t.cases:>8}{t.ok:>7}{t.errors:>8}{t.writes:>8}{len(t.problems):>10}{secs:>8.1f}")
+        total.cases += t.cases
+        total.ok += t.ok
+        total.errors += t.errors
+        total.writes += t.writes
+        total.problems += t.problems
+        total.by_mutation.update(t.by_mutation)
+    print(
+        f"{'ALL':<26}{total.cases:>8}{total.ok:>7}{total.errors:>8}{total.writes:>8}{len(total.problems):>10}"
+        f"{wall:>8.1f}"
+    )
+    print(f"cases/s: {total.cases / wall:.0f}; mutations: {dict(total.by_mutation)}")
+    print(f"search keys FreshBooks would ignore: {dict(sb.ignored_search_keys) or 'none'}")
+    seen: set[str] = set()
+    for problem in total.problems:
+        key = problem.split("(", 1)[0] + problem.rsplit(":", 1)[-1][:60]
+        if key not in seen:
+            seen.add(key)
+            print("PROBLEM:", " ".join(problem.split())[:400])
+    return 1 if total.problems or sb.ignored_search_keys else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
