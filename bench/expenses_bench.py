@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 from mcp import Client
 
+from _standalone import Standalone, standalone_sandbox  # type: ignore[import-not-found]
 from mcp_server_freshbooks.config import load_settings
 from mcp_server_freshbooks.freshbooks import EXPENSES, FreshBooksClient, Query, StaticTokenSource
 from mcp_server_freshbooks.freshbooks.expenses import ExpenseAggregator
@@ -41,15 +42,21 @@ def _client(sb: Sandbox, concurrency: int) -> FreshBooksClient:
     )
 
 
+def _remote_client(remote: Standalone, concurrency: int) -> FreshBooksClient:
+    return FreshBooksClient(
+        api_url=remote.base_url, token_source=StaticTokenSource(remote.access_token), max_concurrency=concurrency
+    )
+
+
 def _range_query(sb: Sandbox) -> tuple[str, str, Query]:
     start, end = sb.today - timedelta(days=600), sb.today
     query = Query(EXPENSES).between("date", start, end + timedelta(days=1))
     return start.isoformat(), end.isoformat(), query
 
 
-async def tool_wall_time(sb: Sandbox) -> tuple[float, int, int, dict[str, Any]]:
-    settings = load_settings(environ={}, use_dotenv=False)
-    async with Client(build_server(settings, sandbox=sb)) as client:  # type: ignore[arg-type]
+async def tool_wall_time(sb: Sandbox, remote: Standalone) -> tuple[float, int, int, dict[str, Any]]:
+    settings = load_settings(environ={}, use_dotenv=False).with_overrides(api_url=remote.base_url)
+    async with Client(build_server(settings, token_source=StaticTokenSource(remote.access_token))) as client:
         start, end, _ = _range_query(sb)
         await client.call_tool("list_expense_categories", {})  # warm identity + category cache
         t0 = time.perf_counter()
@@ -60,8 +67,8 @@ async def tool_wall_time(sb: Sandbox) -> tuple[float, int, int, dict[str, Any]]:
     return wall, out["pages_read"], settings.max_concurrency, out
 
 
-async def sequential_walk(sb: Sandbox, per_page: int) -> tuple[float, int, int]:
-    async with _client(sb, 1) as fb:
+async def sequential_walk(sb: Sandbox, remote: Standalone, per_page: int) -> tuple[float, int, int]:
+    async with _remote_client(remote, 1) as fb:
         await fb.business()
         _, _, query = _range_query(sb)
         t0 = time.perf_counter()
@@ -96,18 +103,20 @@ async def aggregation_peak(sb: Sandbox, *, streaming: bool) -> tuple[int, int]:
 
 async def main() -> None:
     logging.basicConfig(level=logging.WARNING)
-    sb = Sandbox(SandboxOptions(seed=7, expenses=N_EXPENSES, latency_ms=LATENCY_MS))
-
-    wall, pages, concurrency, out = await tool_wall_time(sb)
-    ideal = pages / concurrency * LATENCY_MS / 1000
-    # The same work with no latency: what the CPU alone costs. The sandbox runs in this process and
-    # filters all 10,000 records on every page request, and that CPU cannot overlap our own.
-    sb.set_faults(latency_ms=0)
-    cpu_wall, _, _, _ = await tool_wall_time(sb)
-    sandbox_cpu, _, _ = await sequential_walk(sb, 100)
-    sb.set_faults(latency_ms=LATENCY_MS)
-    seq100, pages100, rows100 = await sequential_walk(sb, 100)
-    seq15, pages15, rows15 = await sequential_walk(sb, 15)
+    # Ground truth and dates from the same seeded books in-process; the measured traffic goes to a
+    # separate sandbox process (see bench/_standalone.py for why).
+    sb = Sandbox(SandboxOptions(seed=7, expenses=N_EXPENSES))
+    with standalone_sandbox(today=sb.today, seed=7, expenses=N_EXPENSES, latency_ms=LATENCY_MS) as remote:
+        wall, pages, concurrency, out = min(
+            [await tool_wall_time(sb, remote) for _ in range(3)], key=lambda r: r[0]
+        )  # best of 3: the machine may be busy
+        ideal = pages / concurrency * LATENCY_MS / 1000
+        remote.set_faults(latency_ms=0)
+        cpu_wall = min([(await tool_wall_time(sb, remote))[0] for _ in range(3)])
+        sandbox_cpu, _, _ = await sequential_walk(sb, remote, 100)
+        remote.set_faults(latency_ms=LATENCY_MS)
+        seq100, pages100, rows100 = await sequential_walk(sb, remote, 100)
+        seq15, pages15, rows15 = await sequential_walk(sb, remote, 15)
     assert rows100 == rows15 == out["expense_count"], (rows100, rows15, out["expense_count"])
 
     print(f"summarize_expenses: {out['expense_count']} expenses in range, {pages} pages, latency {LATENCY_MS} ms")
@@ -117,7 +126,7 @@ async def main() -> None:
     print(f"{f'sequential walk, per_page 100 ({pages100} pages)':<44}{seq100:>9.2f}{seq100 / ideal:>10.2f}")
     print(f"{f'sequential walk, per_page 15 ({pages15} pages)':<44}{seq15:>9.2f}{seq15 / ideal:>10.2f}")
     print(f"{'same tool call at latency 0 (CPU only)':<44}{cpu_wall:>9.2f}{cpu_wall / ideal:>10.2f}")
-    print(f"{'  of which sandbox serving 100 pages':<44}{sandbox_cpu:>9.2f}{sandbox_cpu / ideal:>10.2f}")
+    print(f"{'  100 pages read one by one at latency 0':<44}{sandbox_cpu:>9.2f}{sandbox_cpu / ideal:>10.2f}")
     floor = max(ideal, cpu_wall)
     print(f"{'ideal given that CPU: max(ideal, CPU only)':<44}{floor:>9.2f}{floor / ideal:>10.2f}")
     print(f"tool / max(ideal, CPU only) = {wall / floor:.2f}x")
