@@ -234,7 +234,10 @@ async def list_invoices(
     invoice_number: Annotated[
         str | None, Field(min_length=1, max_length=40, description="Part of the invoice number, e.g. '0042'")
     ] = None,
-    sort: InvoiceSort = "issue_date_desc",
+    sort: Annotated[
+        InvoiceSort,
+        Field(description="Order of the rows: by issue date or invoice number, newest/highest first by default."),
+    ] = "issue_date_desc",
     limit: Annotated[int, Field(ge=1, le=100, description="Rows to return (max 100)")] = 20,
     page: Annotated[int, Field(ge=1, description="Page of `limit` rows (without due-date/currency filters)")] = 1,
     cursor: Annotated[
