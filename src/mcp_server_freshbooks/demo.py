@@ -22,11 +22,6 @@ def _claude_config() -> dict[str, Any]:
     return {"mcpServers": {"freshbooks-demo": {"command": command, "args": ["serve", "--demo"]}}}
 
 
-def _short(data: Any, limit: int = 900) -> str:
-    text = json.dumps(data, indent=1, ensure_ascii=False)
-    return text if len(text) <= limit else text[:limit] + "\n ... (cut for the tour)"
-
-
 async def _tour() -> int:
     from datetime import date, timedelta
 
@@ -53,8 +48,10 @@ async def _tour() -> int:
                 failures += 1
                 print("   error: " + " ".join(getattr(c, "text", "") for c in result.content))
             else:
-                text = " ".join(getattr(c, "text", "") for c in result.content)
-                print("   " + (text if len(text) < 400 else _short(result.structured_content)).replace("\n", "\n   "))
+                text = "\n".join(getattr(c, "text", "") for c in result.content)
+                lines = text.splitlines()
+                shown = "\n".join(lines[:14]) + ("\n... (cut for the tour)" if len(lines) > 14 else "")
+                print("   " + shown.replace("\n", "\n   "))
             print()
     print("Attach it to Claude Desktop (claude_desktop_config.json), then restart Claude Desktop:")
     print(json.dumps(_claude_config(), indent=2))
