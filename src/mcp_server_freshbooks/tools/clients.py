@@ -22,6 +22,7 @@ from ..freshbooks.clients import (
     check_language,
     money_text,
 )
+from ..freshbooks.writes import create_reconciled
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
@@ -508,7 +509,7 @@ async def create_client(
                 + (" (restore_client to make it active again)" if rec.vis_state == VIS_ARCHIVED else "")
                 + ", or call create_client again with allow_duplicate=true if the user wants a second client."
             )
-    created = ClientRecord.parse(await client.create(CLIENTS, fields, includes=BALANCE_INCLUDES))
+    created = ClientRecord.parse(await create_reconciled(client, CLIENTS, fields, includes=BALANCE_INCLUDES))
     if contacts:
         created.contacts = fields["contacts"]
     message = f"Created {created.describe()}, currency {created.currency_code}."

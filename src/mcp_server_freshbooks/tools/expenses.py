@@ -31,6 +31,7 @@ from ..freshbooks.expenses import (
     vendor_matches,
 )
 from ..freshbooks.types import MoneyTotals, format_amount
+from ..freshbooks.writes import create_reconciled
 from ._base import RESPONSE_FORMAT_DESCRIPTION, Money, ResponseFormat, app_state, fb, one_line, respond, tool
 
 log = logging.getLogger(__name__)
@@ -662,7 +663,7 @@ async def create_expense(
         fields["clientid"] = client_id
     if project_id is not None:
         fields["projectid"] = project_id
-    raw = await fb(ctx).create(EXPENSES, fields)
+    raw = await create_reconciled(fb(ctx), EXPENSES, fields)
     created = parse_expense(raw)
     row = (await _rows_out(ctx, [created], True))[0]
     out = CreateExpenseOut(expense=row)

@@ -32,6 +32,7 @@ from ..freshbooks.invoices import (
     parse_payment,
 )
 from ..freshbooks.types import MoneyTotals
+from ..freshbooks.writes import create_reconciled
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
@@ -696,7 +697,7 @@ async def create_invoice(
     for key, value in (("notes", notes), ("terms", terms), ("po_number", po_number)):
         if value is not None:
             body[key] = value
-    raw = await client.create(INVOICES, body, includes=("lines",))
+    raw = await create_reconciled(client, INVOICES, body, includes=("lines",))
     inv = parse_invoice(raw)
     expected = Money(amount=expected_total(inputs), code=code)
     matches = inv.amount.amount == expected.amount and inv.amount.code == expected.code

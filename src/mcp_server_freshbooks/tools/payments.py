@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from ..freshbooks import PAYMENTS, Query
 from ..freshbooks.invoices import Invoice, Payment, parse_payment
 from ..freshbooks.types import MoneyTotals
+from ..freshbooks.writes import create_reconciled
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
@@ -199,7 +200,7 @@ async def record_payment(
     }
     if note:
         fields["note"] = note
-    raw = await client.create(PAYMENTS, fields)
+    raw = await create_reconciled(client, PAYMENTS, fields)
     payment = parse_payment(raw, inv.currency_code)
     after = await load_invoice(client, invoice_id)
     surplus = amount - inv.outstanding.amount
