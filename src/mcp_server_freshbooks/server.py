@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from mcp.server import MCPServer
@@ -149,6 +149,20 @@ def _tools() -> dict[str, Tool]:
     }
 
 
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+_LEVELS: dict[int, LogLevel] = {
+    logging.DEBUG: "DEBUG",
+    logging.INFO: "INFO",
+    logging.WARNING: "WARNING",
+    logging.ERROR: "ERROR",
+    logging.CRITICAL: "CRITICAL",
+}
+
+
+def _host_log_level() -> LogLevel:
+    return _LEVELS.get(logging.getLogger().getEffectiveLevel(), "WARNING")
+
+
 def build_server(
     settings: Settings,
     *,
@@ -178,6 +192,9 @@ def build_server(
         instructions=INSTRUCTIONS,
         version=__version__,
         lifespan=lifespan,
+        # The SDK configures the root logger at this level; INFO would log every FreshBooks URL
+        # (search values such as client emails included), so follow what the host configured.
+        log_level=_host_log_level(),
         tools=[_tools()[spec.name] for spec in select_specs(settings)],
     )
     from .prompts import register_prompts
