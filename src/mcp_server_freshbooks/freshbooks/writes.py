@@ -126,8 +126,10 @@ def _same_text_fields(fields: Mapping[str, Any], record: Mapping[str, Any], keys
     return True
 
 
-def _day_after(iso: str) -> date:
-    return date.fromisoformat(iso) + timedelta(days=1)
+def _on_day(q: Query, key: str, iso: str) -> Query:
+    """`key` on that day: _min inclusive, _max exclusive (the day after; none after 9999-12-31)."""
+    day = date.fromisoformat(iso)
+    return q.between(key, day, day + timedelta(days=1) if day < date.max else None)
 
 
 def _amount_text(money: Any) -> str:
@@ -194,7 +196,7 @@ def expense_lookup(fields: Mapping[str, Any]) -> Lookup:
     """Expenses of that category on that day, matched on amount, vendor, notes, client and staff."""
     day = str(fields.get("date"))
     category = _int(fields.get("categoryid"))
-    q = Query(EXPENSES).equals("categoryid", category).between("date", day, _day_after(day))
+    q = _on_day(Query(EXPENSES).equals("categoryid", category), "date", day)
     amount = fields.get("amount")
 
     def matches(rec: JSON) -> bool:
@@ -225,7 +227,7 @@ def invoice_lookup(fields: Mapping[str, Any]) -> Lookup:
     """The client's invoices of that issue date, matched on currency, lines, notes, terms and PO."""
     customer = _int(fields.get("customerid"))
     day = str(fields.get("create_date"))
-    q = Query(INVOICES).equals("customerid", customer).between("date", day, _day_after(day)).include("lines")
+    q = _on_day(Query(INVOICES).equals("customerid", customer), "date", day).include("lines")
     sent_lines = fields.get("lines")
 
     def matches(rec: JSON) -> bool:
