@@ -221,3 +221,56 @@ async def test_every_resource_is_created_exactly_once(sb: Sandbox, wired: Any, c
     if resource is INVOICES:
         assert len(record["lines"]) == 1  # read back with the caller's includes
     assert not sb.ignored_search_keys
+
+
+# ---------------------------------------------------------------------- through the real tools
+
+
+def _tool_case(sb: Sandbox, tool: str, m: str) -> tuple[dict[str, Any], Any]:
+    inv = _open_invoice(sb)
+    client_id = next(c["id"] for c in sb.db.clients.values() if c["vis_state"] == 0)
+    category = next(iter(sb.db.categories.values()))["category"]
+    cases: dict[str, tuple[dict[str, Any], Any]] = {
+        "create_client": (
+            {"organization": f"Org {m}", "email": f"{m}@example.com"},
+            lambda: [c for c in sb.db.clients.values() if c["email"] == f"{m}@example.com"],
+        ),
+        "record_payment": (
+            {"invoice_id": inv["id"], "amount": "2.50", "note": m, "confirm": True},
+            lambda: _payments_with_note(sb, m),
+        ),
+        "create_expense": (
+            {"amount": "12.34", "date": "2026-03-04", "category": category, "vendor": f"V {m}"},
+            lambda: [e for e in sb.db.expenses.values() if e["vendor"] == f"V {m}"],
+        ),
+        "create_invoice": (
+            {"client_id": client_id, "lines": [{"name": "Work", "qty": "1", "unit_cost": "9.00"}], "notes": m},
+            lambda: [i for i in sb.db.invoices.values() if i.get("notes") == m],
+        ),
+    }
+    return cases[tool]
+
+
+@pytest.mark.parametrize("script", [["after"], ["500-after"], ["before"]])
+@pytest.mark.parametrize("tool", ["create_client", "record_payment", "create_expense", "create_invoice"])
+async def test_tools_create_exactly_once_when_the_reply_is_lost(sb: Sandbox, tool: str, script: list[str]) -> None:
+    from mcp import Client
+    from tests.conftest import call_ok
+
+    from mcp_server_freshbooks.config import load_settings
+    from mcp_server_freshbooks.server import build_server
+
+    layer = Scripted(sb.app)
+    server = build_server(
+        load_settings(environ={}, use_dotenv=False).with_overrides(api_url="http://freshbooks.test"),
+        transport=httpx.ASGITransport(app=layer),
+        token_source=StaticTokenSource(sb.access_token),
+    )
+    marker = f"tool{tool[:8]}{script[0]}".replace("-", "")
+    args, stored = _tool_case(sb, tool, marker)
+    async with Client(server) as client:  # type: ignore[arg-type]
+        layer.posts = list(script)
+        out = await call_ok(client, tool, args)
+    rows = stored()
+    assert len(rows) == 1, f"{tool} {script}: {len(rows)} records"
+    assert str(rows[0]["id"]) in repr(out)
