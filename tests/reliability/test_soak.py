@@ -23,5 +23,6 @@ async def test_soak_nothing_lost_nothing_twice() -> None:
     assert not report.duplicates, report.duplicates
     assert not report.mismatches, report.mismatches
     assert not report.bad_failures, report.bad_failures
+    assert report.unknown_outcomes > 0, "no create met a fault: reconciliation was not exercised"
     # surfaced failures are allowed (each says why and what to do), but must stay rare
-    assert len(report.failures) <= report.calls // 10, report.failures
+    assert len(report.failures) <= report.calls // 20, report.failures
