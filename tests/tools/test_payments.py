@@ -178,3 +178,23 @@ async def test_list_payments_date_range_inclusive_and_by_invoice(mcp: Client, sa
     assert {r["id"] for r in by_inv["payments"]} == {p["id"] for p in live if p["invoiceid"] == inv_id}
     assert "from_credit" in by_inv["payments"][0]
     assert "date_from" in await call_error(mcp, "list_payments", {"date_from": "2026-02-01", "date_to": "2026-01-01"})
+
+
+async def test_date_ranges_reaching_the_last_day_of_the_calendar_are_not_a_crash(mcp: Client) -> None:
+    """An inclusive `date_to` becomes FreshBooks' exclusive day-after; there is no day after 9999-12-31."""
+    payments = await call_ok(mcp, "list_payments", {"date_from": "9999-12-31", "date_to": "9999-12-31"})
+    assert payments["payments"] == []
+    invoices = await call_ok(mcp, "list_invoices", {"issue_date_to": "9999-12-31", "limit": 1})
+    assert invoices["total_matching"] >= 1
+
+
+def test_between_dates_is_inclusive_at_both_ends() -> None:
+    from datetime import date
+
+    from mcp_server_freshbooks.freshbooks import PAYMENTS, Query
+
+    assert Query(PAYMENTS).between_dates("date", date(2026, 1, 1), date(2026, 1, 31)).params() == [
+        ("search[date_min]", "2026-01-01"),
+        ("search[date_max]", "2026-02-01"),
+    ]
+    assert Query(PAYMENTS).between_dates("date", None, date.max).params() == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -261,6 +261,11 @@ class Query:
             self._check(f"{key}_max", self.resource.search_keys, "between")
             self._params.append((f"search[{key}_max]", _format(maximum)))
         return self
+
+    def between_dates(self, key: str, first: date | None = None, last: date | None = None) -> Query:
+        """Both ends inclusive, as people say ranges: the exclusive `_max` becomes the day after `last`."""
+        after_last = last + timedelta(days=1) if last is not None and last < date.max else None
+        return self.between(key, first, after_last)
 
     def flag(self, key: str, value: bool = True) -> Query:
         self._check(key, self.resource.flag_keys, "flag")

@@ -263,11 +263,7 @@ async def list_invoices(
         query.equals("v3_status", status)
     if invoice_number is not None:
         query.like("invoice_number", invoice_number.strip())
-    query.between(
-        "date",
-        minimum=issue_date_from,
-        maximum=issue_date_to + timedelta(days=1) if issue_date_to is not None else None,
-    )
+    query.between_dates("date", issue_date_from, issue_date_to)
     key, direction = _SORTS[sort]
     query.sort(key, direction)
     detailed = response_format == "detailed"

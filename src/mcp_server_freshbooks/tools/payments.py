@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -260,7 +259,7 @@ async def list_payments(
         query.equals("clientid", client_id)
     if invoice_id is not None:
         query.equals("invoiceid", invoice_id)
-    query.between("date", minimum=date_from, maximum=date_to + timedelta(days=1) if date_to is not None else None)
+    query.between_dates("date", date_from, date_to)
     result = await fb(ctx).list_page(PAYMENTS, query, page=page, per_page=limit)
     detailed = response_format == "detailed"
     rows = [payment_row(parse_payment(r), detailed) for r in result.rows]
