@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from .types import Money, parse_date, to_decimal
 
@@ -24,7 +24,7 @@ STATUS_DRAFT, STATUS_SENT, STATUS_VIEWED, STATUS_PAID, STATUS_AUTOPAID, STATUS_P
 OVERDUE_CAPABLE_STATUSES = frozenset({STATUS_SENT, STATUS_VIEWED, STATUS_PARTIAL})
 PAID_STATUSES = frozenset({STATUS_PAID, STATUS_AUTOPAID})
 
-V3_STATUSES = (
+V3Status = Literal[
     "created",
     "draft",
     "sent",
@@ -42,13 +42,14 @@ V3_STATUSES = (
     "deposit-paid",
     "declined",
     "pending",
-)
+]
+V3_STATUSES: tuple[str, ...] = get_args(V3Status)
 # v3_status values an open (overdue-capable) invoice can carry. The flip to "overdue" is done by a
 # FreshBooks background job some time after the due date, so a just-due invoice may still say sent/
 # viewed/partial; a part-paid overdue invoice may say "partial" or "overdue".
 OPEN_V3_STATUSES = ("overdue", "sent", "viewed", "partial")
 
-PAYMENT_TYPES = (
+PaymentType = Literal[
     "Check",
     "Credit",
     "Cash",
@@ -65,7 +66,8 @@ PAYMENT_TYPES = (
     "JCB",
     "ACH",
     "Other",
-)
+]
+PAYMENT_TYPES: tuple[str, ...] = get_args(PaymentType)
 
 AgingBucket = Literal["1-30", "31-60", "61-90", "90+"]
 AGING_BUCKETS: tuple[AgingBucket, ...] = ("1-30", "31-60", "61-90", "90+")

@@ -20,10 +20,10 @@ from ..freshbooks.invoices import (
     AGING_BUCKETS,
     OPEN_V3_STATUSES,
     OVERDUE_CAPABLE_STATUSES,
-    V3_STATUSES,
     Invoice,
     LineInput,
     LineTax,
+    V3Status,
     aging_bucket,
     days_overdue,
     expected_total,
@@ -56,26 +56,6 @@ NOT_FOUND_INVOICE = (
 SCAN_PAGE_SIZE = 100
 MAX_SCAN_PAGES = 20  # per call when filtering client-side: at most 2,000 invoices read, then a cursor
 
-V3Status = Literal[
-    "created",
-    "draft",
-    "sent",
-    "viewed",
-    "failed",
-    "retry",
-    "success",
-    "autopaid",
-    "paid",
-    "partial",
-    "disputed",
-    "resolved",
-    "overdue",
-    "deposit-partial",
-    "deposit-paid",
-    "declined",
-    "pending",
-]
-assert set(V3Status.__args__) == set(V3_STATUSES)  # type: ignore[attr-defined]
 
 InvoiceSort = Literal["issue_date_desc", "issue_date_asc", "invoice_number_desc", "invoice_number_asc"]
 _SORTS: dict[str, tuple[str, Literal["asc", "desc"]]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
@@ -12,7 +12,7 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from ..freshbooks import PAYMENTS, Query
-from ..freshbooks.invoices import Invoice, Payment, parse_payment
+from ..freshbooks.invoices import Invoice, Payment, PaymentType, parse_payment
 from ..freshbooks.types import MoneyTotals
 from ..freshbooks.writes import create_reconciled
 from ._base import (
@@ -27,25 +27,6 @@ from ._base import (
     tool,
 )
 from .invoices import NOT_FOUND_INVOICE, fmt, fmt_totals, load_invoice
-
-PaymentType = Literal[
-    "Check",
-    "Credit",
-    "Cash",
-    "Bank Transfer",
-    "Credit Card",
-    "Debit",
-    "PayPal",
-    "2Checkout",
-    "VISA",
-    "MASTERCARD",
-    "DISCOVER",
-    "AMEX",
-    "DINERS",
-    "JCB",
-    "ACH",
-    "Other",
-]
 
 
 class PaymentRow(BaseModel):
