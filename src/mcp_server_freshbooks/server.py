@@ -16,7 +16,11 @@ from typing import Any, Literal
 
 import httpx
 from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
+from mcp.types import CallToolResult, GetPromptResult, InputRequiredResult
+from mcp.types import Prompt as MCPPrompt
+from mcp.types import Tool as MCPTool
 from pydantic import ConfigDict
 
 from . import __version__
@@ -76,6 +80,23 @@ def _stored_token_source(settings: Settings) -> Callable[[httpx.AsyncClient], To
     return build
 
 
+DEMO_TOKEN = "demo-access-token"
+
+
+class _DemoBooks:
+    """The embedded demo sandbox, seeded on its first request rather than at start-up."""
+
+    def __init__(self) -> None:
+        self._app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self._app is None:
+            from .sandbox import Sandbox, SandboxOptions
+
+            self._app = Sandbox(SandboxOptions(seed=DEMO_SEED, today=date.today(), access_token=DEMO_TOKEN)).app
+        await self._app(scope, receive, send)
+
+
 def _make_client_factory(
     settings: Settings,
     *,
@@ -87,15 +108,18 @@ def _make_client_factory(
     @asynccontextmanager
     async def open_client() -> AsyncIterator[tuple[FreshBooksClient, Any]]:
         sb = sandbox
-        if demo and sb is None:
-            from .sandbox import Sandbox, SandboxOptions
-
-            sb = Sandbox(SandboxOptions(seed=DEMO_SEED, today=date.today()))
         if sb is not None:
             client = FreshBooksClient(
                 api_url="http://sandbox.local",
                 token_source=token_source or StaticTokenSource(sb.access_token),
                 transport=httpx.ASGITransport(app=sb.app),
+                max_concurrency=settings.max_concurrency,
+            )
+        elif demo:
+            client = FreshBooksClient(
+                api_url="http://sandbox.local",
+                token_source=StaticTokenSource(DEMO_TOKEN),
+                transport=httpx.ASGITransport(app=_DemoBooks()),
                 max_concurrency=settings.max_concurrency,
             )
         else:
@@ -163,6 +187,49 @@ def _host_log_level() -> LogLevel:
     return _LEVELS.get(logging.getLogger().getEffectiveLevel(), "WARNING")
 
 
+class _FreshBooksServer(MCPServer[AppState]):
+    """MCPServer that registers its tools and prompts on first use, not at start-up.
+
+    Importing the tool modules and building their schemas costs ~0.15 s in a fresh process; a
+    client needs them only for tools/* and prompts/*, never to initialize.
+    """
+
+    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending_settings: Settings | None = settings
+
+    def _ensure_registered(self) -> None:
+        if self._pending_settings is None:
+            return
+        settings, self._pending_settings = self._pending_settings, None
+        tools = _tools()
+        # The SDK has no public way to add an already-built Tool after construction.
+        self._tool_manager._tools.update({spec.name: tools[spec.name] for spec in select_specs(settings)})
+        from .prompts import register_prompts
+
+        register_prompts(self, settings)
+
+    async def list_tools(self) -> list[MCPTool]:
+        self._ensure_registered()
+        return await super().list_tools()
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        self._ensure_registered()
+        return await super().call_tool(name, arguments, context)
+
+    async def list_prompts(self) -> list[MCPPrompt]:
+        self._ensure_registered()
+        return await super().list_prompts()
+
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None, context: Context[AppState, Any] | None = None
+    ) -> GetPromptResult | InputRequiredResult:
+        self._ensure_registered()
+        return await super().get_prompt(name, arguments, context)
+
+
 def build_server(
     settings: Settings,
     *,
@@ -185,7 +252,7 @@ def build_server(
         async with open_client() as (client, sb):
             yield AppState(settings=settings, fb=client, sandbox=sb)
 
-    server: MCPServer[AppState] = MCPServer(
+    server: MCPServer[AppState] = _FreshBooksServer(
         "freshbooks",
         title="FreshBooks",
         description="Bookkeeping in FreshBooks: clients, invoices, payments, expenses.",
@@ -195,9 +262,6 @@ def build_server(
         # The SDK configures the root logger at this level; INFO would log every FreshBooks URL
         # (search values such as client emails included), so follow what the host configured.
         log_level=_host_log_level(),
-        tools=[_tools()[spec.name] for spec in select_specs(settings)],
+        settings=settings,
     )
-    from .prompts import register_prompts
-
-    register_prompts(server, settings)
     return server
