@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 # (tool, arguments, what it shows). Tools that this build lacks are skipped.
@@ -18,7 +19,10 @@ TOUR: list[tuple[str, dict[str, Any], str]] = [
 
 
 def _claude_config() -> dict[str, Any]:
-    command = shutil.which("mcp-server-freshbooks") or "mcp-server-freshbooks"
+    # Desktop hosts start servers with a near-empty PATH: name the script by its absolute path,
+    # preferring the one installed beside the interpreter running this demo (the user's venv).
+    beside = Path(sys.executable).with_name("mcp-server-freshbooks")
+    command = str(beside) if beside.exists() else shutil.which("mcp-server-freshbooks") or "mcp-server-freshbooks"
     return {"mcpServers": {"freshbooks-demo": {"command": command, "args": ["serve", "--demo"]}}}
 
 
