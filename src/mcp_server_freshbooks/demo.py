@@ -18,6 +18,11 @@ TOUR: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
+def _say(text: str = "") -> None:
+    """The tour's own output: a CLI command for a person, not the MCP stdio server."""
+    sys.stdout.write(text + "\n")
+
+
 def _claude_config() -> dict[str, Any]:
     # Desktop hosts start servers with a near-empty PATH: name the script by its absolute path,
     # preferring the one installed beside the interpreter running this demo (the user's venv).
@@ -40,25 +45,25 @@ async def _tour() -> int:
     }
     async with Client(build_server(load_settings(environ={}, use_dotenv=False), demo=True)) as client:
         names = {t.name for t in (await client.list_tools()).tools}
-        print(f"FreshBooks MCP server demo: {len(names)} tools, running on the embedded sandbox books.\n")
+        _say(f"FreshBooks MCP server demo: {len(names)} tools, running on the embedded sandbox books.\n")
         failures = 0
         for name, arguments, caption in TOUR:
             if name not in names:
                 continue
             arguments = {**arguments, **extra.get(name, {})}
-            print(f"== {caption}\n   {name}({json.dumps(arguments)})")
+            _say(f"== {caption}\n   {name}({json.dumps(arguments)})")
             result = await client.call_tool(name, arguments)
             if result.is_error:
                 failures += 1
-                print("   error: " + " ".join(getattr(c, "text", "") for c in result.content))
+                _say("   error: " + " ".join(getattr(c, "text", "") for c in result.content))
             else:
                 text = "\n".join(getattr(c, "text", "") for c in result.content)
                 lines = text.splitlines()
                 shown = "\n".join(lines[:14]) + ("\n... (cut for the tour)" if len(lines) > 14 else "")
-                print("   " + shown.replace("\n", "\n   "))
-            print()
-    print("Attach it to Claude Desktop (claude_desktop_config.json), then restart Claude Desktop:")
-    print(json.dumps(_claude_config(), indent=2))
+                _say("   " + shown.replace("\n", "\n   "))
+            _say()
+    _say("Attach it to Claude Desktop (claude_desktop_config.json), then restart Claude Desktop:")
+    _say(json.dumps(_claude_config(), indent=2))
     return 1 if failures else 0
 
 
@@ -68,5 +73,5 @@ def run_demo() -> int:
     try:
         return anyio.run(_tour)
     except Exception as exc:  # pragma: no cover - the tour should never crash silently
-        print(f"demo failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.stderr.write(f"demo failed: {type(exc).__name__}: {exc}\n")
         return 1
