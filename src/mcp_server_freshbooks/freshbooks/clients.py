@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .types import Money
+from .types import Money, optional_text
 
 VIS_ACTIVE, VIS_DELETED, VIS_ARCHIVED = 0, 1, 2
 STATUS_NAMES = {VIS_ACTIVE: "active", VIS_DELETED: "deleted", VIS_ARCHIVED: "archived"}
@@ -61,13 +61,6 @@ def check_language(value: str) -> str:
     if not _LANGUAGE.match(text):
         raise ValueError(f"language {value!r} is not a language code; use a 2-letter code such as en, fr, es, de")
     return text
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def _balances(raw: Any) -> list[Money]:
@@ -133,31 +126,33 @@ class ClientRecord:
         address = {
             key: text
             for key in ("p_street", "p_street2", "p_city", "p_province", "p_code", "p_country")
-            if (text := _text(raw.get(key)))
+            if (text := optional_text(raw.get(key)))
         }
         contacts = []
         for c in raw.get("contacts") or []:
             if isinstance(c, dict):
-                contact = {k: v for k in ("fname", "lname", "email", "phone1", "phone2") if (v := _text(c.get(k)))}
+                contact = {
+                    k: v for k in ("fname", "lname", "email", "phone1", "phone2") if (v := optional_text(c.get(k)))
+                }
                 if contact:
                     contacts.append(contact)
         return cls(
             id=int(raw.get("id") or raw.get("userid") or 0),
-            organization=_text(raw.get("organization")),
-            fname=_text(raw.get("fname")),
-            lname=_text(raw.get("lname")),
-            email=_text(raw.get("email")),
-            currency_code=_text(raw.get("currency_code")),
+            organization=optional_text(raw.get("organization")),
+            fname=optional_text(raw.get("fname")),
+            lname=optional_text(raw.get("lname")),
+            email=optional_text(raw.get("email")),
+            currency_code=optional_text(raw.get("currency_code")),
             vis_state=int(raw.get("vis_state") or 0),
-            bus_phone=_text(raw.get("bus_phone")),
-            mob_phone=_text(raw.get("mob_phone")),
-            home_phone=_text(raw.get("home_phone")),
-            fax=_text(raw.get("fax")),
+            bus_phone=optional_text(raw.get("bus_phone")),
+            mob_phone=optional_text(raw.get("mob_phone")),
+            home_phone=optional_text(raw.get("home_phone")),
+            fax=optional_text(raw.get("fax")),
             address=address,
-            language=_text(raw.get("language")),
-            note=_text(raw.get("note")),
-            signup_date=_text(raw.get("signup_date")),
-            updated=_text(raw.get("updated")),
+            language=optional_text(raw.get("language")),
+            note=optional_text(raw.get("note")),
+            signup_date=optional_text(raw.get("signup_date")),
+            updated=optional_text(raw.get("updated")),
             contacts=contacts,
             outstanding=_balances(raw.get("outstanding_balance")),
             overdue=_balances(raw.get("overdue_balance")),

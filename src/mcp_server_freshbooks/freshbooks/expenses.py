@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from .types import Money, MoneyTotals, parse_accounting_datetime, parse_date
+from .types import Money, MoneyTotals, optional_text, parse_accounting_datetime, parse_date
 
 GroupBy = Literal["category", "vendor", "month", "quarter", "client", "project"]
 GROUP_BY_VALUES: tuple[GroupBy, ...] = ("category", "vendor", "month", "quarter", "client", "project")
@@ -37,13 +37,6 @@ def _opt_id(value: Any) -> int | None:
     return number if number > 0 else None
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 # ---------------------------------------------------------------------- categories
 
 
@@ -62,7 +55,7 @@ def parse_category(raw: dict[str, Any]) -> Category:
         raise ValueError("expense category without an id")
     return Category(
         id=cid,
-        name=_text(raw.get("category")) or f"category {cid}",
+        name=optional_text(raw.get("category")) or f"category {cid}",
         parent_id=_opt_id(raw.get("parentid")),
         is_cogs=bool(raw.get("is_cogs")),
         is_editable=bool(raw.get("is_editable")),
@@ -191,11 +184,11 @@ def parse_expense(raw: dict[str, Any]) -> Expense:
         raise ValueError(f"expense {eid} has no amount")
     taxes = []
     for n in ("1", "2"):
-        name = _text(raw.get(f"taxName{n}"))
+        name = optional_text(raw.get(f"taxName{n}"))
         tax_amount = Money.parse(raw.get(f"taxAmount{n}"), amount.code)
         percent = raw.get(f"taxPercent{n}")
         if name or tax_amount is not None or percent not in (None, ""):
-            taxes.append(TaxLine(name=name, percent=_text(percent), amount=tax_amount))
+            taxes.append(TaxLine(name=name, percent=optional_text(percent), amount=tax_amount))
     status = raw.get("status")
     updated = parse_accounting_datetime(raw.get("updated"))
     return Expense(
@@ -203,8 +196,8 @@ def parse_expense(raw: dict[str, Any]) -> Expense:
         date=parse_date(raw.get("date")),
         amount=amount,
         category_id=_opt_id(raw.get("categoryid")),
-        vendor=_text(raw.get("vendor")),
-        notes=_text(raw.get("notes")),
+        vendor=optional_text(raw.get("vendor")),
+        notes=optional_text(raw.get("notes")),
         client_id=_opt_id(raw.get("clientid")),
         project_id=_opt_id(raw.get("projectid")),
         staff_id=_opt_id(raw.get("staffid")),
@@ -212,10 +205,10 @@ def parse_expense(raw: dict[str, Any]) -> Expense:
         status=EXPENSE_STATUS.get(status) if isinstance(status, int) else None,
         is_cogs=bool(raw.get("is_cogs")),
         invoice_id=_opt_id(raw.get("invoiceid")),
-        markup_percent=_text(raw.get("markup_percent")),
+        markup_percent=optional_text(raw.get("markup_percent")),
         taxes=tuple(taxes),
-        bank_name=_text(raw.get("bank_name")),
-        account_name=_text(raw.get("account_name")),
+        bank_name=optional_text(raw.get("bank_name")),
+        account_name=optional_text(raw.get("account_name")),
         updated=updated.isoformat() if updated else None,
         vis_state=int(raw.get("vis_state") or 0),
     )
@@ -299,7 +292,7 @@ class ExpenseAggregator:
             pid = _opt_id(raw.get("projectid"))
             return (str(pid) if pid else NO_VALUE_KEY), None
         if g == "vendor":
-            vendor = _text(raw.get("vendor"))
+            vendor = optional_text(raw.get("vendor"))
             return (" ".join(vendor.casefold().split()) if vendor else NO_VALUE_KEY), vendor
         day = parse_date(raw.get("date"))
         if day is None:

@@ -72,9 +72,7 @@ def parse_identity(body: Any) -> Identity:
     )
 
 
-def select_business(
-    identity: Identity, *, account_id: str | None = None, business: str | None = None
-) -> Business:
+def select_business(identity: Identity, *, account_id: str | None = None, business: str | None = None) -> Business:
     """Pick the business by account id, by name (case-insensitive) or id, or the only one with books.
 
     Every failure lists what is available, so the fix is one copy-paste away.
@@ -91,14 +89,10 @@ def select_business(
         chosen = [
             b
             for b in identity.businesses
-            if b.name.casefold() == wanted.casefold()
-            or str(b.business_id) == wanted
-            or b.business_uuid == wanted
+            if b.name.casefold() == wanted.casefold() or str(b.business_id) == wanted or b.business_uuid == wanted
         ]
         if not chosen:
-            raise BusinessSelectionError(
-                f"FRESHBOOKS_BUSINESS={wanted!r} matches none of your businesses: {options}."
-            )
+            raise BusinessSelectionError(f"FRESHBOOKS_BUSINESS={wanted!r} matches none of your businesses: {options}.")
         if len(chosen) > 1:
             raise BusinessSelectionError(
                 f"FRESHBOOKS_BUSINESS={wanted!r} matches several businesses: "

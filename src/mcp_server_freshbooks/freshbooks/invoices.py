@@ -13,7 +13,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, get_args
 
-from .types import Money, parse_date, to_decimal
+from .types import Money, parse_date, to_decimal, to_int
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -76,13 +76,6 @@ AGING_BUCKETS: tuple[AgingBucket, ...] = ("1-30", "31-60", "61-90", "90+")
 def q2(value: Decimal) -> Decimal:
     """Round to cents, half up (how invoice amounts are rounded)."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _int(value: Any, default: int = 0) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
 def _str(value: Any) -> str | None:
@@ -191,16 +184,16 @@ def parse_line(raw: dict[str, Any], code: str) -> InvoiceLine:
         name = _str(raw.get(f"taxName{n}"))
         if percent or name:
             taxes.append(LineTax(name=name or f"tax {n}", percent=percent))
-    expense_id = _int(raw.get("expenseid"))
+    expense_id = to_int(raw.get("expenseid"))
     return InvoiceLine(
-        line_id=_int(raw.get("lineid")),
+        line_id=to_int(raw.get("lineid")),
         name=str(raw.get("name") or ""),
         description=_str(raw.get("description")),
         qty=_percent(raw.get("qty", "1")),
         unit_cost=_money(raw.get("unit_cost"), code),
         amount=_money(raw.get("amount"), code),
         taxes=tuple(taxes),
-        type=_int(raw.get("type")),
+        type=to_int(raw.get("type")),
         expense_id=expense_id or None,
     )
 
@@ -214,9 +207,9 @@ def parse_invoice(raw: dict[str, Any]) -> Invoice:
     lines_raw = raw.get("lines")
     lines = tuple(parse_line(line, code) for line in lines_raw if isinstance(line, dict)) if lines_raw else ()
     return Invoice(
-        id=_int(raw.get("id") or raw.get("invoiceid")),
+        id=to_int(raw.get("id") or raw.get("invoiceid")),
         invoice_number=str(raw.get("invoice_number") or ""),
-        client_id=_int(raw.get("customerid")),
+        client_id=to_int(raw.get("customerid")),
         client_name=client_display_name(raw),
         currency_code=code,
         create_date=parse_date(raw.get("create_date")),
@@ -225,18 +218,18 @@ def parse_invoice(raw: dict[str, Any]) -> Invoice:
         outstanding=_money(raw.get("outstanding"), code),
         paid=_money(raw.get("paid"), code),
         discount_total=_money(raw.get("discount_total"), code),
-        status=_int(raw.get("status")),
+        status=to_int(raw.get("status")),
         v3_status=str(raw.get("v3_status") or ""),
         display_status=_str(raw.get("display_status")),
         payment_status=_str(raw.get("payment_status")),
         date_paid=parse_date(raw.get("date_paid")),
-        vis_state=_int(raw.get("vis_state")),
+        vis_state=to_int(raw.get("vis_state")),
         notes=_str(raw.get("notes")),
         terms=_str(raw.get("terms")),
         po_number=_str(raw.get("po_number")),
         created_at=_str(raw.get("created_at")),
         updated=_str(raw.get("updated")),
-        due_offset_days=_int(raw.get("due_offset_days")) if raw.get("due_offset_days") is not None else None,
+        due_offset_days=to_int(raw.get("due_offset_days")) if raw.get("due_offset_days") is not None else None,
         lines=lines,
         raw=raw,
     )
@@ -249,16 +242,16 @@ def parse_payment(raw: dict[str, Any], default_code: str | None = None) -> Payme
     invoice = raw.get("invoice")
     number = _str(invoice.get("invoice_number")) if isinstance(invoice, dict) else None
     return Payment(
-        id=_int(raw.get("id") or raw.get("logid")),
-        invoice_id=_int(raw.get("invoiceid")) or None,
-        client_id=_int(raw.get("clientid")) or None,
+        id=to_int(raw.get("id") or raw.get("logid")),
+        invoice_id=to_int(raw.get("invoiceid")) or None,
+        client_id=to_int(raw.get("clientid")) or None,
         date=parse_date(raw.get("date")),
         amount=amount,
         type=_str(raw.get("type")),
         note=_str(raw.get("note")),
         from_credit=bool(raw.get("from_credit")),
-        overpayment_id=_int(raw.get("overpaymentid")) or None,
-        vis_state=_int(raw.get("vis_state")),
+        overpayment_id=to_int(raw.get("overpaymentid")) or None,
+        vis_state=to_int(raw.get("vis_state")),
         invoice_number=number,
     )
 

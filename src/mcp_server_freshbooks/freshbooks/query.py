@@ -250,9 +250,7 @@ class Query:
             self._params.append((f"search[{plural_key}][]", _format(value)))
         return self
 
-    def between(
-        self, key: str, minimum: SearchValue | None = None, maximum: SearchValue | None = None
-    ) -> Query:
+    def between(self, key: str, minimum: SearchValue | None = None, maximum: SearchValue | None = None) -> Query:
         """`minimum` inclusive, `maximum` exclusive (FreshBooks' own semantics)."""
         if minimum is not None:
             self._check(f"{key}_min", self.resource.search_keys, "between")

@@ -52,9 +52,7 @@ DecimalAmount = Annotated[
     Decimal,
     BeforeValidator(to_decimal),
     PlainSerializer(format_amount, return_type=str),
-    WithJsonSchema(
-        {"type": "string", "pattern": r"^-?\d+\.\d{2,}$", "description": "Decimal amount, e.g. 1234.50"}
-    ),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2,}$", "description": "Decimal amount, e.g. 1234.50"}),
 ]
 
 
@@ -110,6 +108,22 @@ class MoneyTotals:
 
     def __repr__(self) -> str:
         return f"MoneyTotals({dict(sorted(self._sums.items()))})"
+
+
+def optional_text(value: Any) -> str | None:
+    """A wire string with its surrounding whitespace trimmed; None when missing or blank."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def to_int(value: Any, default: int = 0) -> int:
+    """A wire integer (ids, status codes); `default` when missing or not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
 
 
 def parse_date(value: Any) -> date | None:

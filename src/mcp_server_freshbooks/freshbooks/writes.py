@@ -35,6 +35,7 @@ from typing import Any
 from .client import FreshBooksClient
 from .errors import FreshBooksError, ServerError, WriteOutcomeUnknownError
 from .query import CLIENTS, EXPENSES, INVOICES, PAYMENTS, Query, Resource
+from .types import to_int
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +112,6 @@ def _code(value: Any) -> str | None:
     return None
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
 def _same_text_fields(fields: Mapping[str, Any], record: Mapping[str, Any], keys: tuple[str, ...]) -> bool:
     """Every key we sent (non-empty) equals the record's value, ignoring case and spacing."""
     for key in keys:
@@ -170,12 +164,12 @@ def client_lookup(fields: Mapping[str, Any]) -> Lookup:
 
 def payment_lookup(fields: Mapping[str, Any]) -> Lookup:
     """The payments of the invoice, matched on amount, date, type and note."""
-    invoice_id = _int(fields.get("invoiceid"))
+    invoice_id = to_int(fields.get("invoiceid"))
     q = Query(PAYMENTS).equals("invoiceid", invoice_id)
     amount = fields.get("amount")
 
     def matches(rec: JSON) -> bool:
-        if _int(rec.get("invoiceid")) != invoice_id or not _same_amount(amount, rec.get("amount")):
+        if to_int(rec.get("invoiceid")) != invoice_id or not _same_amount(amount, rec.get("amount")):
             return False
         code = _code(amount)
         if code and _code(rec.get("amount")) not in (None, code):
@@ -195,17 +189,17 @@ def payment_lookup(fields: Mapping[str, Any]) -> Lookup:
 def expense_lookup(fields: Mapping[str, Any]) -> Lookup:
     """Expenses of that category on that day, matched on amount, vendor, notes, client and staff."""
     day = str(fields.get("date"))
-    category = _int(fields.get("categoryid"))
+    category = to_int(fields.get("categoryid"))
     q = _on_day(Query(EXPENSES).equals("categoryid", category), "date", day)
     amount = fields.get("amount")
 
     def matches(rec: JSON) -> bool:
-        if _int(rec.get("categoryid")) != category or str(rec.get("date")) != day:
+        if to_int(rec.get("categoryid")) != category or str(rec.get("date")) != day:
             return False
         if not _same_amount(amount, rec.get("amount")):
             return False
         for key in ("clientid", "projectid", "staffid"):
-            if key in fields and _int(fields[key]) != _int(rec.get(key)):
+            if key in fields and to_int(fields[key]) != to_int(rec.get(key)):
                 return False
         return _same_text_fields(fields, rec, ("vendor", "notes"))
 
@@ -225,13 +219,13 @@ def _line_key(line: Mapping[str, Any]) -> tuple[str, Decimal | None, Decimal | N
 
 def invoice_lookup(fields: Mapping[str, Any]) -> Lookup:
     """The client's invoices of that issue date, matched on currency, lines, notes, terms and PO."""
-    customer = _int(fields.get("customerid"))
+    customer = to_int(fields.get("customerid"))
     day = str(fields.get("create_date"))
     q = _on_day(Query(INVOICES).equals("customerid", customer), "date", day).include("lines")
     sent_lines = fields.get("lines")
 
     def matches(rec: JSON) -> bool:
-        if _int(rec.get("customerid")) != customer or str(rec.get("create_date")) != day:
+        if to_int(rec.get("customerid")) != customer or str(rec.get("create_date")) != day:
             return False
         if fields.get("currency_code") and _text(rec.get("currency_code")) != _text(fields["currency_code"]):
             return False
@@ -277,14 +271,14 @@ async def _candidate_ids(client: FreshBooksClient, resource: Resource, lookup: L
     rows = await client.list_all(resource, lookup.query.copy(), max_rows=LOOKUP_MAX_ROWS)
     if len(rows) >= LOOKUP_MAX_ROWS:
         raise FreshBooksError(f"too many {resource.plural} match the lookup to reconcile safely")
-    return {_int(r.get("id")) for r in rows}
+    return {to_int(r.get("id")) for r in rows}
 
 
 async def _new_matches(client: FreshBooksClient, resource: Resource, lookup: Lookup, before: set[int]) -> list[JSON]:
     rows = await client.list_all(resource, lookup.query.copy(), max_rows=LOOKUP_MAX_ROWS)
     if len(rows) >= LOOKUP_MAX_ROWS:
         raise FreshBooksError(f"too many {resource.plural} match the lookup to reconcile safely")
-    return [r for r in rows if _int(r.get("id")) not in before and lookup.matches(r)]
+    return [r for r in rows if to_int(r.get("id")) not in before and lookup.matches(r)]
 
 
 def _unknown(lookup: Lookup, why: str) -> WriteOutcomeUnknownError:
@@ -335,7 +329,7 @@ async def create_reconciled(
             if not includes:
                 return record
             try:
-                return await client.get(resource, _int(record.get("id")), includes=includes)
+                return await client.get(resource, to_int(record.get("id")), includes=includes)
             except FreshBooksError as exc:
                 raise FreshBooksError(
                     f"Created {lookup.what} as {resource.singular} id {record.get('id')}, but reading it back "
