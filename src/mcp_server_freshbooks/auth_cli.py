@@ -22,6 +22,7 @@ from typing import Any, TextIO
 import httpx
 
 from mcp_server_freshbooks.config import ConfigError, Settings, load_settings
+from mcp_server_freshbooks.freshbooks.api import FreshBooksClient, StaticTokenSource, TokenSource
 from mcp_server_freshbooks.freshbooks.auth import (
     LOGIN_HINT,
     OAuthApp,
@@ -36,7 +37,6 @@ from mcp_server_freshbooks.freshbooks.auth import (
     redact,
     revoke_token,
 )
-from mcp_server_freshbooks.freshbooks.client import FreshBooksClient, StaticTokenSource, TokenSource
 from mcp_server_freshbooks.freshbooks.errors import AuthError, FreshBooksError, TransportError
 from mcp_server_freshbooks.freshbooks.identity import Identity, select_business
 

@@ -13,8 +13,8 @@ from pydantic import SecretStr
 
 from mcp_server_freshbooks.auth_cli import Console, doctor, login, logout, status
 from mcp_server_freshbooks.config import Settings
+from mcp_server_freshbooks.freshbooks.api import FreshBooksClient
 from mcp_server_freshbooks.freshbooks.auth import ME_PATH, TokenStore, build_token_source
-from mcp_server_freshbooks.freshbooks.client import FreshBooksClient
 from mcp_server_freshbooks.freshbooks.errors import FreshBooksError
 
 from .conftest import BASE, follow_authorize, make_settings

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from mcp_server_freshbooks.auth_cli import Console, login
 from mcp_server_freshbooks.config import Settings
+from mcp_server_freshbooks.freshbooks.api import FreshBooksClient
 from mcp_server_freshbooks.freshbooks.auth import (
     ME_PATH,
     NotSignedInError,
@@ -25,7 +26,6 @@ from mcp_server_freshbooks.freshbooks.auth import (
     TokenStore,
     build_token_source,
 )
-from mcp_server_freshbooks.freshbooks.client import FreshBooksClient
 from mcp_server_freshbooks.freshbooks.errors import AuthError
 
 from .conftest import BASE, follow_authorize, make_settings

@@ -20,8 +20,8 @@ from pydantic import SecretStr
 
 from mcp_server_freshbooks.auth_cli import Console, login
 from mcp_server_freshbooks.config import Settings
+from mcp_server_freshbooks.freshbooks.api import FreshBooksClient
 from mcp_server_freshbooks.freshbooks.auth import ME_PATH, TokenStore, authorize_url, build_token_source
-from mcp_server_freshbooks.freshbooks.client import FreshBooksClient
 from mcp_server_freshbooks.sandbox import Sandbox, SandboxOptions, serve_on_loopback
 
 from .conftest import follow_authorize
@@ -130,7 +130,7 @@ WORKER = textwrap.dedent(
     import httpx
     from mcp_server_freshbooks.config import load_settings
     from mcp_server_freshbooks.freshbooks.auth import build_token_source
-    from mcp_server_freshbooks.freshbooks.client import FreshBooksClient
+    from mcp_server_freshbooks.freshbooks.api import FreshBooksClient
 
     async def main(duration: float) -> None:
         settings = load_settings(use_dotenv=False)

@@ -332,7 +332,7 @@ async def run_soak(cfg: SoakConfig) -> SoakReport:
             await _call(clean, call)
 
     counter = _RetryCounter()
-    client_log = logging.getLogger("mcp_server_freshbooks.freshbooks.client")
+    client_log = logging.getLogger("mcp_server_freshbooks.freshbooks.api")
     old_level = client_log.level
     client_log.setLevel(logging.INFO)
     client_log.addHandler(counter)

@@ -1,6 +1,6 @@
 """Typed async FreshBooks API client. Knows nothing of MCP."""
 
-from .client import ClientStats, FreshBooksClient, Page, RetryPolicy, StaticTokenSource, TokenSource
+from .api import ClientStats, FreshBooksClient, Page, RetryPolicy, StaticTokenSource, TokenSource
 from .errors import (
     AuthError,
     BusinessSelectionError,

@@ -32,7 +32,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .client import FreshBooksClient
+from .api import FreshBooksClient
 from .errors import FreshBooksError, ServerError, WriteOutcomeUnknownError
 from .query import CLIENTS, EXPENSES, INVOICES, PAYMENTS, Query, Resource
 from .types import to_int

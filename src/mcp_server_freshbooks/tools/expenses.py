@@ -16,7 +16,7 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from ..freshbooks import CLIENTS, EXPENSE_CATEGORIES, EXPENSES, FreshBooksClient, NotFoundError, Page, Query
-from ..freshbooks.client import ProgressCallback
+from ..freshbooks.api import ProgressCallback
 from ..freshbooks.expenses import (
     NO_VALUE_KEY,
     Category,
