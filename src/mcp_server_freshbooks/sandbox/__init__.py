@@ -115,12 +115,20 @@ closed without a response: reads always before handling, writes half before, hal
 write was applied** (visible in ``write_log``). Over uvicorn the TCP connection is aborted; in
 process the app raises ``httpx.RemoteProtocolError("Server disconnected without sending a
 response.")``, which is what httpx raises over TCP. Decisions come from a per-sandbox seeded RNG.
-Faults apply to API and OAuth endpoints, never to debug endpoints.
+Faults apply to API and OAuth endpoints, never to debug endpoints. ``write_latency_ms`` sleeps
+before a write (POST/PUT/PATCH/DELETE; only those whose ``"METHOD /path"`` matches the regex
+``write_latency_match``, if set) is applied, in a task of its own: **the write lands even when the
+client gave up first** (``writes_in_flight`` counts the ones still sleeping).
+
+Email log: every applied ``action_email`` appends an ``EmailLogEntry(resource, resource_id, time)``
+to ``emails``; ``emails_sent(invoice_id)`` counts them.
 
 Debug endpoints (no auth, loopback clients only, never faulted): ``GET /__sandbox__/write_log``
 (JSON list of {method, path, resource, resource_id, status, time}), ``GET /__sandbox__/stats``
-({request_count, ignored_search_keys, token_requests, faults}), ``POST /__sandbox__/faults``
-(JSON with any of latency_ms, jitter_ms, fail_rate, rate_limit (null = off), drop_rate).
+({request_count, ignored_search_keys, token_requests, faults, emails_sent, writes_in_flight}),
+``GET /__sandbox__/emails`` (JSON list of {resource, resource_id, time}), ``POST /__sandbox__/faults``
+(JSON with any of latency_ms, jitter_ms, fail_rate, rate_limit (null = off), drop_rate,
+write_latency_ms, write_latency_match (null = every write)).
 
 Seeded books are deterministic for (seed, today): clients in USD/CAD/EUR (client 1 reproduces
 seed 000's example client: first1 last1, company1, email1@freshbooks.com, Toronto, USD), a few
@@ -130,7 +138,15 @@ fixed 22-category tree (ids 4100001..); items, taxes, projects and time entries.
 """
 
 from .app import Sandbox
-from .options import SandboxOptions, WriteLogEntry
+from .options import EmailLogEntry, SandboxOptions, WriteLogEntry
 from .server import LoopbackServer, serve_on_loopback, serving
 
-__all__ = ["LoopbackServer", "Sandbox", "SandboxOptions", "WriteLogEntry", "serve_on_loopback", "serving"]
+__all__ = [
+    "EmailLogEntry",
+    "LoopbackServer",
+    "Sandbox",
+    "SandboxOptions",
+    "WriteLogEntry",
+    "serve_on_loopback",
+    "serving",
+]

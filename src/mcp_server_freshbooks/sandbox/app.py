@@ -38,9 +38,9 @@ from ._wire import (
     parse_bool,
 )
 from .books import Books, Db, invoice_is_overdue
-from .faults import FaultConfig, Faults, abort_connection, fault_response
+from .faults import WRITE_METHODS, FaultConfig, Faults, abort_connection, fault_response
 from .oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, TokenStore
-from .options import SandboxOptions, WriteLogEntry
+from .options import EmailLogEntry, SandboxOptions, WriteLogEntry
 from .seed import seed_books
 
 log = logging.getLogger("mcp_server_freshbooks.sandbox")
@@ -109,21 +109,61 @@ class SandboxApp(Starlette):
             await _send_raw(send, status, body, ctype, {})
             return
         method = scope.get("method", "GET")
-        drop = faults.drop(method in ("POST", "PUT", "PATCH", "DELETE"))
+        drop = faults.drop(method in WRITE_METHODS)
         if drop == "before":
             log.info("sandbox: dropping %s %s before handling", method, path)
             await abort_connection(send)
             return
+        reply = send
         if drop == "after":
             log.info("sandbox: handling %s %s then dropping the reply", method, path)
 
             async def swallow(message: Message) -> None:
                 return None
 
-            await super().__call__(scope, receive, swallow)
+            reply = swallow
+        delay = faults.write_latency_seconds(method, path)
+        if delay > 0:
+            await self._slow_write(delay, scope, await _buffered(receive), reply)
+        else:
+            await super().__call__(scope, receive, reply)
+        if drop == "after":
             await abort_connection(send)
-            return
-        await super().__call__(scope, receive, send)
+
+    async def _slow_write(self, delay: float, scope: Scope, receive: Receive, send: Send) -> None:
+        """Apply the write after ``delay`` in its own task, so it lands even when the client gives
+        up first (a timeout cancels the in-process caller; over TCP uvicorn lets it run anyway)."""
+
+        async def apply() -> None:
+            try:
+                await asyncio.sleep(delay)
+                await Starlette.__call__(self, scope, receive, send)
+            finally:
+                self.sandbox.writes_in_flight -= 1
+
+        self.sandbox.writes_in_flight += 1
+        task = asyncio.ensure_future(apply())
+        self.sandbox._background.add(task)
+        task.add_done_callback(self.sandbox._background.discard)
+        await asyncio.shield(task)
+
+
+async def _buffered(receive: Receive) -> Receive:
+    """Read the whole request body now; the returned receive replays it (then reports disconnect)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    pending = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else {"type": "http.disconnect"}
+
+    return replay
 
 
 async def _send_raw(send: Send, status: int, body: bytes, ctype: str, extra: dict[str, str]) -> None:
@@ -154,11 +194,23 @@ class Sandbox:
         self.oauth_client_secret = DEFAULT_CLIENT_SECRET
         self.redirect_uri = DEFAULT_REDIRECT_URI
         self.write_log: list[WriteLogEntry] = []
+        self.emails: list[EmailLogEntry] = []
+        self.writes_in_flight = 0  # writes held back by write_latency_ms, not yet applied
+        self._background: set[asyncio.Future[None]] = set()
         self.ignored_search_keys: Counter[str] = Counter()
         self.request_count = 0
         self.token_requests: list[tuple[str, str]] = []
         self.faults = Faults(
-            FaultConfig(opts.latency_ms, opts.jitter_ms, opts.fail_rate, opts.rate_limit, opts.drop_rate), opts.seed
+            FaultConfig(
+                opts.latency_ms,
+                opts.jitter_ms,
+                opts.fail_rate,
+                opts.rate_limit,
+                opts.drop_rate,
+                opts.write_latency_ms,
+                opts.write_latency_match,
+            ),
+            opts.seed,
         )
         self.books = Books(self.account_id, "USD", self.today, self._now_eastern, random.Random(opts.seed + 1))
         seed_books(self.books, rng, opts.clients, opts.invoices, opts.expenses)
@@ -187,8 +239,11 @@ class Sandbox:
         fail_rate: float | None = None,
         rate_limit: int | str | None = "keep",
         drop_rate: float | None = None,
+        write_latency_ms: int | None = None,
+        write_latency_match: str | None = "keep",
     ) -> None:
-        """Change faults at run time; arguments left out keep their value (rate_limit=None disables)."""
+        """Change faults at run time; arguments left out keep their value (rate_limit=None disables,
+        write_latency_match=None delays every write)."""
         c = self.faults.config
         new = FaultConfig(
             c.latency_ms if latency_ms is None else latency_ms,
@@ -196,9 +251,15 @@ class Sandbox:
             c.fail_rate if fail_rate is None else fail_rate,
             c.rate_limit if rate_limit == "keep" else rate_limit,  # type: ignore[arg-type]
             c.drop_rate if drop_rate is None else drop_rate,
+            c.write_latency_ms if write_latency_ms is None else write_latency_ms,
+            c.write_latency_match if write_latency_match == "keep" else write_latency_match,
         )
         new.validate()
         self.faults.config = new
+
+    def emails_sent(self, resource_id: int, resource: str = "invoice") -> int:
+        """How many emails went out for this record (each applied ``action_email`` counts one)."""
+        return sum(1 for e in self.emails if e.resource == resource and e.resource_id == resource_id)
 
     def invoice_is_overdue(self, inv: JSON, as_of: date) -> bool:
         return invoice_is_overdue(inv, as_of)
@@ -511,6 +572,8 @@ class Sandbox:
         # Phase order of the real API: vis_state (handled by caller) > actions > ordinary fields.
         if parse_bool(body.get("action_mark_as_sent")) or parse_bool(body.get("action_email")):
             self.books.mark_sent(inv)
+            if parse_bool(body.get("action_email")):
+                self.emails.append(EmailLogEntry("invoice", inv["id"], datetime.now(UTC)))
             return
         self.books.update_invoice(inv, body)
 
@@ -534,6 +597,7 @@ class Sandbox:
             Route(tt + "/{rid}", self.time_entry_item, methods=["GET", "PUT", "DELETE"]),
             Route(DEBUG_PREFIX + "write_log", self.debug_write_log, methods=["GET"]),
             Route(DEBUG_PREFIX + "stats", self.debug_stats, methods=["GET"]),
+            Route(DEBUG_PREFIX + "emails", self.debug_emails, methods=["GET"]),
             Route(DEBUG_PREFIX + "faults", self.debug_faults, methods=["POST"]),
         ]
         app = SandboxApp(routes=routes, exception_handlers={ApiError: self._api_error, 404: self._not_found})
@@ -1112,14 +1176,18 @@ class Sandbox:
             started = datetime.fromisoformat(str(body["started_at"]).rstrip("Z"))
         except (TypeError, ValueError):
             raise ApiError(422, {"errno": 2001, "error": {"started_at": "invalid value"}}) from None
-        teid = self.books.next_id("time_entry", 9900001)
         started_utc = started.replace(tzinfo=UTC)
+        try:
+            local_started = started_utc.astimezone(EASTERN).strftime("%Y-%m-%dT%H:%M:%S")
+        except OverflowError:  # 0001-01-01T00:00 in Toronto is before year 1
+            raise ApiError(422, {"errno": 2001, "error": {"started_at": "invalid value"}}) from None
+        teid = self.books.next_id("time_entry", 9900001)
         rec: JSON = {
             "id": teid,
             "identity_id": self.identity_id,
             "is_logged": bool(parse_bool(body["is_logged"])),
             "started_at": fmt_iso_utc(started_utc),
-            "local_started_at": started_utc.astimezone(EASTERN).strftime("%Y-%m-%dT%H:%M:%S"),
+            "local_started_at": local_started,
             "local_timezone": "America/Toronto",
             "created_at": fmt_iso_utc(datetime.now(UTC)),
             "duration": duration,
@@ -1273,6 +1341,10 @@ class Sandbox:
         entries = [{**asdict(e), "time": e.time.isoformat()} for e in self.write_log]
         return _json(entries)
 
+    async def debug_emails(self, request: Request) -> Response:
+        self._loopback_only(request)
+        return _json([{**asdict(e), "time": e.time.isoformat()} for e in self.emails])
+
     async def debug_stats(self, request: Request) -> Response:
         self._loopback_only(request)
         return _json(
@@ -1281,6 +1353,8 @@ class Sandbox:
                 "ignored_search_keys": dict(self.ignored_search_keys),
                 "token_requests": [list(t) for t in self.token_requests],
                 "faults": asdict(self.faults.config),
+                "emails_sent": len(self.emails),
+                "writes_in_flight": self.writes_in_flight,
             }
         )
 
@@ -1290,11 +1364,11 @@ class Sandbox:
             data = json.loads(await request.body() or b"{}")
             if not isinstance(data, dict):
                 raise ValueError("body must be a JSON object")
-            kwargs: dict[str, Any] = {
-                k: data[k] for k in ("latency_ms", "jitter_ms", "fail_rate", "drop_rate") if k in data
-            }
-            if "rate_limit" in data:
-                kwargs["rate_limit"] = data["rate_limit"]
+            numbers = ("latency_ms", "jitter_ms", "fail_rate", "drop_rate", "write_latency_ms")
+            kwargs: dict[str, Any] = {k: data[k] for k in numbers if k in data}
+            for nullable in ("rate_limit", "write_latency_match"):
+                if nullable in data:
+                    kwargs[nullable] = data[nullable]
             self.set_faults(**kwargs)
         except (ValueError, TypeError) as exc:
             return _json({"error": str(exc)}, 400)

@@ -228,6 +228,20 @@ def _date_field(value: Any, field_name: str, obj: str) -> date:
     return parsed
 
 
+def due_date_of(create_date: date, offset: int, obj: str = "invoice") -> date:
+    """create_date + due_offset_days, refused with a validation error when past the calendar."""
+    try:
+        return create_date + timedelta(days=offset)
+    except OverflowError:
+        raise _invalid(
+            "due_offset_days",
+            obj,
+            offset,
+            "The due date (create_date plus due_offset_days) must be a valid date before 10000-01-01.",
+            1033,
+        ) from None
+
+
 def _pct_field(value: Any, field_name: str, obj: str) -> Decimal:
     if value is None or value == "":
         return ZERO
@@ -411,7 +425,7 @@ class Books:
             "discount_value": "0",
             "display_status": base,
             "dispute_status": None,
-            "due_date": (create_date + timedelta(days=due_offset_days)).isoformat(),
+            "due_date": due_date_of(create_date, due_offset_days).isoformat(),
             "due_offset_days": due_offset_days,
             "estimateid": 0,
             "ext_archive": 0,
@@ -528,6 +542,7 @@ class Books:
         offset = _int_field(body.get("due_offset_days", 0) or 0, "due_offset_days", "invoice")
         if offset < 0:
             raise _invalid("due_offset_days", "invoice", offset, errno=1025)
+        due_date_of(create_date, offset)  # refuse before allocating an id
         number = body.get("invoice_number")
         if number is not None and not isinstance(number, str | int):
             raise _invalid("invoice_number", "invoice", number)
@@ -560,14 +575,17 @@ class Books:
 
     def update_invoice(self, inv: JSON, body: JSON) -> None:
         fields = {k: v for k, v in body.items() if k in INVOICE_EDITABLE}
+        create_date = date.fromisoformat(inv["create_date"])
+        if "create_date" in fields:
+            create_date = _date_field(fields["create_date"], "create_date", "invoice")
+        offset = inv["due_offset_days"]
+        if "due_offset_days" in fields:
+            offset = _int_field(fields["due_offset_days"], "due_offset_days", "invoice")
+        due = due_date_of(create_date, offset)  # before anything changes
         if "customerid" in fields:
             client = self._client_for(fields["customerid"], "invoice")
             inv["customerid"] = client["id"]
-        if "create_date" in fields:
-            inv["create_date"] = _date_field(fields["create_date"], "create_date", "invoice").isoformat()
-        if "due_offset_days" in fields:
-            inv["due_offset_days"] = _int_field(fields["due_offset_days"], "due_offset_days", "invoice")
-        inv["due_date"] = (date.fromisoformat(inv["create_date"]) + timedelta(days=inv["due_offset_days"])).isoformat()
+        inv["create_date"], inv["due_offset_days"], inv["due_date"] = create_date.isoformat(), offset, due.isoformat()
         if "currency_code" in fields:
             inv["currency_code"] = fields["currency_code"]
         if "discount_value" in fields:

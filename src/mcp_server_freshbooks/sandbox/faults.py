@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import random
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ import httpx
 log = logging.getLogger("mcp_server_freshbooks.sandbox")
 
 DROP_MESSAGE = "Server disconnected without sending a response."
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass
@@ -28,10 +30,19 @@ class FaultConfig:
     fail_rate: float = 0.0
     rate_limit: int | None = None
     drop_rate: float = 0.0
+    # Sleep this long before a write (POST/PUT/PATCH/DELETE) is applied; the write then lands even
+    # if the client gave up meanwhile. Only writes whose "METHOD /path" matches the regex, if set.
+    write_latency_ms: int = 0
+    write_latency_match: str | None = None
 
     def validate(self) -> None:
-        if self.latency_ms < 0 or self.jitter_ms < 0:
-            raise ValueError("latency_ms and jitter_ms must be >= 0")
+        if self.latency_ms < 0 or self.jitter_ms < 0 or self.write_latency_ms < 0:
+            raise ValueError("latency_ms, jitter_ms and write_latency_ms must be >= 0")
+        if self.write_latency_match is not None:
+            try:
+                re.compile(self.write_latency_match)
+            except re.error as exc:
+                raise ValueError(f"write_latency_match is not a valid regex: {exc}") from None
         for name in ("fail_rate", "drop_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
@@ -53,6 +64,15 @@ class Faults:
         if c.latency_ms <= 0 and c.jitter_ms <= 0:
             return 0.0
         return (c.latency_ms + (self.rng.uniform(0, c.jitter_ms) if c.jitter_ms else 0.0)) / 1000.0
+
+    def write_latency_seconds(self, method: str, path: str) -> float:
+        """Delay before applying this write (0 for reads and non-matching writes)."""
+        c = self.config
+        if c.write_latency_ms <= 0 or method not in WRITE_METHODS:
+            return 0.0
+        if c.write_latency_match is not None and not re.search(c.write_latency_match, f"{method} {path}"):
+            return 0.0
+        return c.write_latency_ms / 1000.0
 
     def rate_limited(self) -> int | None:
         """Returns Retry-After seconds when the current 1-second window is full."""

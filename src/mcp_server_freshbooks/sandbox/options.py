@@ -21,6 +21,8 @@ class SandboxOptions:
     fail_rate: float = 0.0
     rate_limit: int | None = None  # max requests per 1-second window
     drop_rate: float = 0.0
+    write_latency_ms: int = 0  # sleep before applying a write; it lands even if the client gave up
+    write_latency_match: str | None = None  # regex on "METHOD /path" selecting the delayed writes
     access_token: str | None = None
     two_businesses: bool = False
     per_page_default: int = 15
@@ -39,4 +41,13 @@ class WriteLogEntry:
     resource: str
     resource_id: int | None
     status: int
+    time: datetime
+
+
+@dataclass(frozen=True)
+class EmailLogEntry:
+    """One email FreshBooks would have sent (``action_email`` on an invoice)."""
+
+    resource: str
+    resource_id: int
     time: datetime
