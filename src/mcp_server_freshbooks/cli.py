@@ -180,6 +180,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv.insert(flag_width, "serve")
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        level = parse_log_level(args.log_level, "--log-level") if args.log_level else load_log_level()
+    except ConfigError as exc:
+        print(f"mcp-server-freshbooks: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=getattr(logging, level),
         stream=sys.stderr,
@@ -189,11 +194,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in handlers:
             return handlers[args.command](args)
-    try:
-        level = parse_log_level(args.log_level, "--log-level") if args.log_level else load_log_level()
-    except ConfigError as exc:
-        print(f"mcp-server-freshbooks: {exc}", file=sys.stderr)
-        return 2
         func = getattr(args, "func", None)
         if func is None:
             parser.print_help(sys.stderr)
