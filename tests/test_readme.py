@@ -15,6 +15,7 @@ from mcp_server_freshbooks.sandbox import Sandbox
 from mcp_server_freshbooks.sandbox.cli import build_parser as build_sandbox_parser
 from mcp_server_freshbooks.server import build_server
 from mcp_server_freshbooks.tools._base import all_specs
+from mcp_server_freshbooks.tools.inventory import TOOLSETS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -50,9 +51,9 @@ def _tools_table() -> dict[str, tuple[str, str]]:
 
 @pytest.mark.anyio
 async def test_tools_table_matches_tools_list(sandbox: Sandbox, settings: Settings) -> None:
-    async with Client(build_server(settings, sandbox=sandbox)) as client:
+    async with Client(build_server(settings.with_overrides(toolsets="all"), sandbox=sandbox)) as client:
         tools = (await client.list_tools()).tools
-    toolsets = {spec.name: spec.toolset for spec in all_specs()}
+    toolsets = {spec.name: spec.toolset.id for spec in all_specs()}
     expected = {}
     for tool in tools:
         read_only = bool(tool.annotations and tool.annotations.read_only_hint)
@@ -66,6 +67,23 @@ async def test_tools_table_matches_tools_list(sandbox: Sandbox, settings: Settin
     count = re.search(r"^(\d+) tools in (\d+) toolsets", _section("Tools"), re.M)
     assert count and int(count.group(1)) == len(tools)
     assert int(count.group(2)) == len({toolsets[t.name] for t in tools})
+
+
+def test_toolsets_table_matches_the_declarations() -> None:
+    block = re.search(r"<!-- toolsets:start.*?-->\n(.*?)<!-- toolsets:end -->", README, re.S)
+    assert block, "README lost its toolsets table markers"
+    rows = {row[0].strip("`"): row[1:] for row in _table_rows(block.group(1))}
+    counts = {ts.id: sum(1 for spec in all_specs() if spec.toolset is ts) for ts in TOOLSETS}
+    expected = {ts.id: ["default" if ts.default else "opt-in", str(counts[ts.id]), ts.description] for ts in TOOLSETS}
+    assert rows == expected, "README toolsets table (README vs Toolset declarations)"
+
+
+def test_readme_promises_no_command_that_needs_an_unpublished_release() -> None:
+    # `uvx mcp-server-freshbooks` / `pip install mcp-server-freshbooks` need a PyPI release: only in a
+    # paragraph that says so; every runnable example uses a checkout (`--from`, `.venv/bin`) or a wheel.
+    for paragraph in README.split("\n\n"):
+        if re.search(r"uvx mcp-server-freshbooks|pip install\s+mcp-server-freshbooks", paragraph):
+            assert "PyPI" in paragraph and "not yet" in paragraph, paragraph
 
 
 @pytest.mark.anyio

@@ -5,19 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
-from mcp import Client
+from mcp import Client, types
+from mcp.shared.subscriptions import ToolsListChanged
 
-from mcp_server_freshbooks.config import Settings
+from mcp_server_freshbooks.config import DEFAULT_TOOLSETS, KNOWN_TOOLSETS, Settings
 from mcp_server_freshbooks.freshbooks import StaticTokenSource
 from mcp_server_freshbooks.sandbox import Sandbox
 from mcp_server_freshbooks.server import build_server
+from mcp_server_freshbooks.tools._base import all_specs
 
 pytestmark = pytest.mark.anyio
 
 CLIENT_WRITES = {"create_client", "update_client", "archive_client", "restore_client"}
 CLIENT_READS = {"find_client", "get_client"}
+TOOLSET_TOOLS = {"list_toolsets", "enable_toolset"}
 
 
 async def tool_map(settings: Settings, sandbox: Sandbox, mode: str = "auto") -> dict[str, Any]:
@@ -135,3 +139,92 @@ async def test_missing_credentials_give_an_actionable_error(settings: Settings, 
     assert result.is_error
     assert "auth login" in text and "FRESHBOOKS_ACCESS_TOKEN" in text
     assert "Traceback" not in text
+
+
+# ---------------------------------------------------------------------- default and dynamic toolsets
+
+
+async def test_default_toolsets_are_the_everyday_set_and_all_means_every_tool(
+    settings: Settings, sandbox: Sandbox
+) -> None:
+    default = set(await tool_map(settings, sandbox))
+    everything = set(await tool_map(settings.with_overrides(toolsets="all"), sandbox))
+    assert default == {spec.name for spec in all_specs() if spec.toolset.id in DEFAULT_TOOLSETS}
+    assert everything == {spec.name for spec in all_specs()}
+    assert len(default) <= 20, "the default catalog is the everyday set: at most about 20 tools"
+    assert not TOOLSET_TOOLS & everything, "list_toolsets/enable_toolset exist only in dynamic mode"
+
+
+def _dynamic(settings: Settings, **changes: Any) -> Settings:
+    return settings.with_overrides(dynamic_toolsets=True, **changes)
+
+
+async def test_dynamic_mode_starts_tiny_and_lists_the_toolsets(settings: Settings, sandbox: Sandbox, mode: str) -> None:
+    async with Client(build_server(_dynamic(settings), sandbox=sandbox), mode=mode) as client:  # type: ignore[arg-type]
+        names = {t.name for t in (await client.list_tools()).tools}
+        listed = (await client.call_tool("list_toolsets", {})).structured_content
+        instructions = client.instructions
+    assert names == TOOLSET_TOOLS
+    assert listed is not None
+    assert [row["id"] for row in listed["toolsets"]] == list(KNOWN_TOOLSETS)
+    assert not any(row["enabled"] for row in listed["toolsets"])
+    assert instructions and "enable_toolset" in instructions
+
+
+async def test_dynamic_enable_sends_tools_list_changed_in_the_handshake_era(
+    settings: Settings, sandbox: Sandbox
+) -> None:
+    received: list[types.ServerNotification] = []
+
+    async def on_message(message: Any) -> None:
+        if not isinstance(message, Exception):
+            received.append(message)
+
+    server = build_server(_dynamic(settings), sandbox=sandbox)
+    async with Client(server, mode="legacy", message_handler=on_message) as client:
+        tools_capability = client.server_capabilities.tools
+        before = {t.name for t in (await client.list_tools()).tools}
+        enabled = await client.call_tool("enable_toolset", {"toolset": "clients"})
+        after = {t.name for t in (await client.list_tools()).tools}
+        again = await client.call_tool("enable_toolset", {"toolset": "clients"})
+        found = await client.call_tool("find_client", {"query": "a"})
+    assert tools_capability is not None and tools_capability.list_changed is True
+    assert before == TOOLSET_TOOLS
+    assert after == TOOLSET_TOOLS | CLIENT_READS | CLIENT_WRITES
+    assert enabled.structured_content is not None
+    assert set(enabled.structured_content["added"]) == CLIENT_READS | CLIENT_WRITES
+    assert again.structured_content is not None and again.structured_content["added"] == []
+    assert not found.is_error
+    changed = [m for m in received if isinstance(m, types.ToolListChangedNotification)]
+    assert len(changed) == 1, f"expected one notifications/tools/list_changed, got {received}"
+
+
+async def test_dynamic_enable_reaches_a_listen_stream_in_the_2026_era(settings: Settings, sandbox: Sandbox) -> None:
+    server = build_server(_dynamic(settings), sandbox=sandbox)
+    async with Client(server) as client:
+        assert client.protocol_version == "2026-07-28"
+        assert client.server_capabilities.tools is not None and client.server_capabilities.tools.list_changed
+        before = {t.name for t in (await client.list_tools()).tools}
+        async with client.listen(tools_list_changed=True) as stream:
+            await client.call_tool("enable_toolset", {"toolset": "invoices"})
+            with anyio.fail_after(5):
+                event = await stream.__anext__()
+        after = {t.name for t in (await client.list_tools()).tools}
+    assert isinstance(event, ToolsListChanged)
+    assert before == TOOLSET_TOOLS
+    invoice_tools = {spec.name for spec in all_specs() if spec.toolset.id == "invoices"}
+    assert invoice_tools and after == TOOLSET_TOOLS | invoice_tools
+
+
+async def test_dynamic_mode_keeps_read_only_and_chosen_toolsets(
+    settings: Settings, sandbox: Sandbox, mode: str
+) -> None:
+    server = build_server(_dynamic(settings, read_only=True, toolsets="identity"), sandbox=sandbox)
+    async with Client(server, mode=mode) as client:  # type: ignore[arg-type]
+        before = {t.name for t in (await client.list_tools()).tools}
+        await client.call_tool("enable_toolset", {"toolset": "clients"})
+        after = {t.name for t in (await client.list_tools()).tools}
+        refused = await client.call_tool("enable_toolset", {"toolset": "bogus"})
+    assert before == TOOLSET_TOOLS | {"whoami"}
+    assert after == before | CLIENT_READS, "read-only wins: enable_toolset adds no write tool"
+    assert refused.is_error

@@ -13,8 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-# The toolsets the server knows; later issues add to this tuple.
-KNOWN_TOOLSETS: tuple[str, ...] = ("identity", "clients", "invoices", "payments", "expenses")
+from .tools._catalog import TOOLSETS as _CATALOG
+
+# Derived from each domain's Toolset (via the generated catalog, so start-up imports no tool module).
+KNOWN_TOOLSETS: tuple[str, ...] = tuple(ts.id for ts in _CATALOG)
+DEFAULT_TOOLSETS: tuple[str, ...] = tuple(ts.id for ts in _CATALOG if ts.default)
 
 ENV_PREFIX = "FRESHBOOKS_"
 
@@ -61,7 +64,8 @@ class Settings(BaseModel):
     business: str | None = Field(default=None, description="FRESHBOOKS_BUSINESS (name or id)")
     token_file: Path = Field(default_factory=default_token_file, description="FRESHBOOKS_TOKEN_FILE")
     read_only: bool = Field(default=False, description="FRESHBOOKS_READ_ONLY")
-    toolsets: tuple[str, ...] | None = Field(default=None, description="FRESHBOOKS_TOOLSETS")
+    toolsets: tuple[str, ...] | None = Field(default=None, description="FRESHBOOKS_TOOLSETS (None: the defaults)")
+    dynamic_toolsets: bool = Field(default=False, description="FRESHBOOKS_DYNAMIC_TOOLSETS")
     max_concurrency: int = Field(default=4, ge=1, le=16, description="FRESHBOOKS_MAX_CONCURRENCY")
     mcp_http_token: SecretStr | None = Field(default=None, description="FRESHBOOKS_MCP_HTTP_TOKEN")
 
@@ -73,7 +77,7 @@ class Settings(BaseModel):
             raise ValueError("must start with http:// or https://")
         return value
 
-    @field_validator("read_only", mode="before")
+    @field_validator("read_only", "dynamic_toolsets", mode="before")
     @classmethod
     def _bool(cls, value: Any) -> bool:
         return _parse_bool(value)
@@ -85,8 +89,10 @@ class Settings(BaseModel):
             return None
         items = value.split(",") if isinstance(value, str) else list(value)
         names = tuple(dict.fromkeys(str(i).strip().lower() for i in items if str(i).strip()))
-        if not names or names == ("all",):
+        if not names:
             return None
+        if "all" in names:
+            return KNOWN_TOOLSETS
         unknown = [n for n in names if n not in KNOWN_TOOLSETS]
         if unknown:
             raise ValueError(
@@ -145,8 +151,13 @@ def _validate(data: Mapping[str, Any]) -> Settings:
         raise ConfigError("Invalid configuration: " + "; ".join(problems)) from None
 
 
-def _environment(environ: Mapping[str, str] | None, dotenv_path: str | Path | None, use_dotenv: bool) -> dict[str, str]:
-    """`environ` (default: os.environ) over a `.env` file's values."""
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    dotenv_path: str | Path | None = None,
+    use_dotenv: bool = True,
+) -> Settings:
+    """Build settings from `environ` (default: os.environ) plus a `.env` file that never overrides it."""
     env: dict[str, str] = {}
     if use_dotenv:
         from dotenv import dotenv_values, find_dotenv
@@ -161,38 +172,3 @@ def _environment(environ: Mapping[str, str] | None, dotenv_path: str | Path | No
         if name in env:
             data[field] = env[name]
     return _validate(data)
-    return env
-
-
-LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
-LOG_LEVEL_ENV = ENV_PREFIX + "LOG_LEVEL"
-
-
-def parse_log_level(value: str, source: str = LOG_LEVEL_ENV) -> str:
-    """`debug`, ` Info ` -> the logging name; anything else is a ConfigError naming `source`."""
-    level = value.strip().upper()
-    if level not in LOG_LEVELS:
-        raise ConfigError(f"{source}: {value!r} is not a log level; use one of {', '.join(LOG_LEVELS)} (any case)")
-    return level
-
-
-def load_log_level(
-    environ: Mapping[str, str] | None = None,
-    *,
-    dotenv_path: str | Path | None = None,
-    use_dotenv: bool = True,
-) -> str:
-    """FRESHBOOKS_LOG_LEVEL from the environment, else `.env`, else WARNING. Read apart from Settings so the
-    CLI can set up logging before anything else (a bad setting elsewhere is then logged properly)."""
-    value = _environment(environ, dotenv_path, use_dotenv).get(LOG_LEVEL_ENV, "")
-    return parse_log_level(value) if value.strip() else "WARNING"
-
-
-def load_settings(
-    environ: Mapping[str, str] | None = None,
-    *,
-    dotenv_path: str | Path | None = None,
-    use_dotenv: bool = True,
-) -> Settings:
-    """Build settings from `environ` (default: os.environ) plus a `.env` file that never overrides it."""
-    env = _environment(environ, dotenv_path, use_dotenv)

@@ -13,18 +13,20 @@ from typing import Any
 
 from mcp.server import MCPServer
 
-from ..config import Settings
 from .bookkeeping import PROMPTS
 
 
-def register_prompts(server: MCPServer[Any], settings: Settings) -> None:
-    """Register every bookkeeping prompt whose required tools this configuration exposes."""
-    from ..server import select_specs  # late import: server imports this module
-
-    available = frozenset(spec.name for spec in select_specs(settings))
+def register_prompts(
+    server: MCPServer[Any], available: frozenset[str], *, skip: frozenset[str] = frozenset()
+) -> set[str]:
+    """Register every bookkeeping prompt whose required tools are `available` (tool names the server
+    exposes), except those named in `skip` (already registered); return the names registered."""
+    registered: set[str] = set()
     for definition in PROMPTS:
-        if definition.requires <= available:
+        if definition.requires <= available and definition.name not in skip:
             server.add_prompt(definition.build(available))
+            registered.add(definition.name)
+    return registered
 
 
 __all__ = ["register_prompts"]

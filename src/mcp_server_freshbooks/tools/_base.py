@@ -1,7 +1,8 @@
 """What every tool module shares: registration, app state, error mapping, confirmation, output.
 
-A tool module defines plain async functions decorated with `@tool(...)`. The decorator records a
-`ToolSpec`; `server.build_server` registers the specs the toolsets and read-only mode allow.
+A domain's tool module declares its `Toolset` value once and decorates plain async functions with
+`@tool(toolset=TOOLSET, ...)`; it lists them in its `TOOLS` tuple, and `tools/inventory.py` lists the
+domain modules. `server.build_server` registers the specs the toolsets and read-only mode allow.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, ParamSpec, TypeVar
 
@@ -33,7 +34,9 @@ from ..freshbooks import (
     ValidationError,
     WriteOutcomeUnknownError,
 )
+from ..freshbooks.query import Resource
 from ..freshbooks.types import Money
+from ..freshbooks.writes import Lookup
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +46,14 @@ __all__ = [
     "Money",
     "ResponseFormat",
     "ToolSpec",
+    "Toolset",
     "all_specs",
     "app_state",
     "ask_confirmation",
     "fb",
     "require_confirmation",
     "respond",
+    "spec_of",
     "tool",
     "tool_error",
 ]
@@ -81,36 +86,69 @@ def fb(ctx: Context[Any, Any]) -> FreshBooksClient:
 
 
 @dataclass(frozen=True)
+class Toolset:
+    """A domain, declared once in its tools module. The toolset list, FRESHBOOKS_TOOLSETS validation,
+    the server instructions, OAuth scope hints and the README tables are all derived from these values."""
+
+    id: str
+    description: str  # one line: list_toolsets and the README show it
+    default: bool  # exposed when FRESHBOOKS_TOOLSETS is not set
+    instructions: str  # this domain's sentences in the server instructions
+    resources: tuple[Resource, ...] = ()  # the FreshBooks resources it reads and writes (their search keys)
+    paths: tuple[str, ...] = ()  # path fragments of non-accounting endpoints it calls (for scope hints)
+    scope_area: str | None = None  # OAuth scope user:<area>:read|write that its endpoints need
+    write_lookup: Callable[[Mapping[str, Any]], Lookup] | None = None  # settles a create whose reply was lost
+
+    @property
+    def search_keys(self) -> frozenset[str]:
+        """Every `search[...]` key the client may send for this domain's resources."""
+        keys: set[str] = set()
+        for resource in self.resources:
+            keys |= resource.search_keys | resource.list_keys | resource.flag_keys
+        return frozenset(keys)
+
+
+@dataclass(frozen=True)
 class ToolSpec:
     fn: Callable[..., Awaitable[Any]]
     name: str
     title: str
-    toolset: str
+    toolset: Toolset
     writes: bool
     annotations: ToolAnnotations
 
 
-_SPECS: list[ToolSpec] = []
+# The spec of each decorated function: a lookup for the inventory, not a registry to discover.
+_SPEC_OF: dict[Callable[..., Awaitable[Any]], ToolSpec] = {}
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_SCOPE_AREAS = (
-    ("users/clients", "clients"),
-    ("invoices/", "invoices"),
-    ("payments/", "payments"),
-    ("expenses/", "expenses"),
+# Endpoints no domain declares yet; each moves into its domain's Toolset when that domain lands.
+_UNCLAIMED_SCOPE_AREAS = (
     ("items/", "billable_items"),
     ("taxes/", "taxes"),
     ("/projects/", "projects"),
     ("/timetracking/", "time_entries"),
-    ("/users/me", "profile"),
 )
+
+
+@functools.cache
+def _scope_areas() -> tuple[tuple[str, str], ...]:
+    from .inventory import TOOLSETS  # late: the inventory imports every domain module, which import this one
+
+    declared = tuple(
+        (fragment, ts.scope_area)
+        for ts in TOOLSETS
+        if ts.scope_area
+        for fragment in (*(r.path for r in ts.resources), *ts.paths)
+    )
+    return declared + _UNCLAIMED_SCOPE_AREAS
 
 
 def _scope_for(exc: FreshBooksError) -> str | None:
     path = exc.path or ""
-    for fragment, area in _SCOPE_AREAS:
+    for fragment, area in _scope_areas():
         if fragment in path:
             return f"user:{area}:{'read' if (exc.method or 'GET') == 'GET' else 'write'}"
     return None
@@ -151,7 +189,7 @@ def tool_error(exc: FreshBooksError, *, not_found: str | None = None) -> ToolErr
 
 def tool(
     *,
-    toolset: str,
+    toolset: Toolset,
     title: str,
     read_only: bool,
     destructive: bool = False,
@@ -181,38 +219,38 @@ def tool(
                     "server's log. Nothing more is known about whether a write happened: check before retrying."
                 ) from None
 
-        _SPECS.append(
-            ToolSpec(
-                fn=wrapper,
-                name=name or fn.__name__,
+        _SPEC_OF[wrapper] = ToolSpec(
+            fn=wrapper,
+            name=name or fn.__name__,
+            title=title,
+            toolset=toolset,
+            writes=not read_only,
+            annotations=ToolAnnotations(
                 title=title,
-                toolset=toolset,
-                writes=not read_only,
-                annotations=ToolAnnotations(
-                    title=title,
-                    read_only_hint=read_only,
-                    destructive_hint=destructive if not read_only else None,
-                    idempotent_hint=idempotent if not read_only else None,
-                    open_world_hint=True,
-                ),
-            )
+                read_only_hint=read_only,
+                destructive_hint=destructive if not read_only else None,
+                idempotent_hint=idempotent if not read_only else None,
+                open_world_hint=True,
+            ),
         )
         return wrapper
 
     return decorate
 
 
+def spec_of(fn: Callable[..., Awaitable[Any]]) -> ToolSpec:
+    """The spec `@tool` recorded for this function (a function without one is not a tool)."""
+    try:
+        return _SPEC_OF[fn]
+    except KeyError:
+        raise TypeError(f"{getattr(fn, '__name__', fn)!r} is not decorated with @tool") from None
+
+
 def all_specs() -> list[ToolSpec]:
-    """Every tool of every module in this package (modules are discovered, not listed)."""
-    import importlib
-    import pkgutil
+    """Every tool in the inventory (tools/inventory.py), in inventory order."""
+    from .inventory import ALL_TOOLS
 
-    from .. import tools as package
-
-    for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"{package.__name__}.{module.name}")
-    return sorted(_SPECS, key=lambda s: (s.toolset, s.name))
+    return [spec_of(fn) for fn in ALL_TOOLS]
 
 
 # ---------------------------------------------------------------------- confirmation

@@ -8,7 +8,16 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from ._base import fb, respond, tool
+from ._base import Toolset, fb, respond, tool
+
+TOOLSET = Toolset(
+    id="identity",
+    description="Who is signed in and which business the tools act on.",
+    default=True,
+    instructions="whoami shows the signed-in user and the business every tool works on.",
+    paths=("/users/me",),
+    scope_area="profile",
+)
 
 
 class BusinessOut(BaseModel):
@@ -27,7 +36,7 @@ class WhoAmIOut(BaseModel):
     today: str = Field(description="Today's date in the business's timezone (YYYY-MM-DD)")
 
 
-@tool(toolset="identity", title="Who am I", read_only=True, idempotent=True)
+@tool(toolset=TOOLSET, title="Who am I", read_only=True, idempotent=True)
 async def whoami(ctx: Context[Any, Any]) -> Annotated[CallToolResult, WhoAmIOut]:
     """Show the signed-in FreshBooks user, the business the tools act on (name, account id, role) and
     the other businesses this user belongs to. Use it to confirm you are working in the right books;
@@ -53,3 +62,6 @@ async def whoami(ctx: Context[Any, Any]) -> Annotated[CallToolResult, WhoAmIOut]
         f"(account {selected.account_id}, role {selected.role}). Other businesses: {others}. Today: {result.today}."
     )
     return respond(result, text)
+
+
+TOOLS = (whoami,)

@@ -32,12 +32,13 @@ from ..freshbooks.invoices import (
     parse_payment,
 )
 from ..freshbooks.types import MoneyTotals
-from ..freshbooks.writes import create_reconciled
+from ..freshbooks.writes import create_reconciled, invoice_lookup
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
     Money,
     ResponseFormat,
+    Toolset,
     ask_confirmation,
     fb,
     one_line,
@@ -45,6 +46,17 @@ from ._base import (
     respond,
     tool,
     tool_error,
+)
+
+TOOLSET = Toolset(
+    id="invoices",
+    description="List, read, create and send invoices; overdue receivables with aging.",
+    default=True,
+    instructions='list_overdue_invoices answers "who owes us what, and since when" with totals per currency '
+    "and aging bucket; list_invoices and get_invoice show the rest.",
+    resources=(INVOICES,),
+    scope_area="invoices",
+    write_lookup=invoice_lookup,
 )
 
 log = logging.getLogger(__name__)
@@ -190,7 +202,7 @@ def _parse_cursor(cursor: str) -> tuple[int, int]:
 # ---------------------------------------------------------------------- list_invoices
 
 
-@tool(toolset="invoices", title="List invoices", read_only=True, idempotent=True)
+@tool(toolset=TOOLSET, title="List invoices", read_only=True, idempotent=True)
 async def list_invoices(
     ctx: Context[Any, Any],
     client_id: Annotated[int | None, Field(ge=1, description="Only this client's invoices")] = None,
@@ -423,7 +435,7 @@ def _detail(inv: Invoice, payments: list[AppliedPayment], detailed: bool) -> Inv
     )
 
 
-@tool(toolset="invoices", title="Get invoice", read_only=True, idempotent=True, not_found=NOT_FOUND_INVOICE)
+@tool(toolset=TOOLSET, title="Get invoice", read_only=True, idempotent=True, not_found=NOT_FOUND_INVOICE)
 async def get_invoice(
     ctx: Context[Any, Any],
     invoice_id: Annotated[int, Field(ge=1, description="FreshBooks invoice id (the id from list_invoices)")],
@@ -496,7 +508,7 @@ def _may_be_overdue(raw: dict[str, Any], as_of_text: str) -> bool:
     return raw.get("status") in OVERDUE_CAPABLE_STATUSES and isinstance(due, str) and "" < due < as_of_text
 
 
-@tool(toolset="invoices", title="List overdue invoices", read_only=True, idempotent=True)
+@tool(toolset=TOOLSET, title="List overdue invoices", read_only=True, idempotent=True)
 async def list_overdue_invoices(
     ctx: Context[Any, Any],
     as_of: Annotated[
@@ -625,7 +637,7 @@ class CreatedInvoiceOut(BaseModel):
     total_matches: bool
 
 
-@tool(toolset="invoices", title="Create draft invoice", read_only=False, destructive=False, idempotent=False)
+@tool(toolset=TOOLSET, title="Create draft invoice", read_only=False, destructive=False, idempotent=False)
 async def create_invoice(
     ctx: Context[Any, Any],
     client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (from find_client)")],
@@ -733,7 +745,7 @@ class SendInvoiceOut(BaseModel):
 
 
 @tool(
-    toolset="invoices",
+    toolset=TOOLSET,
     title="Send invoice",
     read_only=False,
     destructive=False,
@@ -779,3 +791,6 @@ async def send_invoice(
         out,
         f"Invoice #{after.invoice_number} [id {after.id}] {how}; status now {after.v3_status}, due {after.due_date}.",
     )
+
+
+TOOLS = (list_invoices, get_invoice, list_overdue_invoices, create_invoice, send_invoice)

@@ -14,12 +14,13 @@ from pydantic import BaseModel, Field
 from ..freshbooks import PAYMENTS, Query
 from ..freshbooks.invoices import Invoice, Payment, PaymentType, parse_payment
 from ..freshbooks.types import MoneyTotals
-from ..freshbooks.writes import create_reconciled
+from ..freshbooks.writes import create_reconciled, payment_lookup
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
     Money,
     ResponseFormat,
+    Toolset,
     ask_confirmation,
     fb,
     require_confirmation,
@@ -27,6 +28,16 @@ from ._base import (
     tool,
 )
 from .invoices import NOT_FOUND_INVOICE, fmt, fmt_totals, load_invoice
+
+TOOLSET = Toolset(
+    id="payments",
+    description="Record payments received against invoices and list them.",
+    default=True,
+    instructions="record_payment records money received on an invoice; list_payments shows what came in.",
+    resources=(PAYMENTS,),
+    scope_area="payments",
+    write_lookup=payment_lookup,
+)
 
 
 class PaymentRow(BaseModel):
@@ -133,7 +144,7 @@ class RecordPaymentOut(BaseModel):
 
 
 @tool(
-    toolset="payments",
+    toolset=TOOLSET,
     title="Record payment",
     read_only=False,
     destructive=False,
@@ -218,7 +229,7 @@ class ListPaymentsOut(BaseModel):
     next_page: int | None = None
 
 
-@tool(toolset="payments", title="List payments", read_only=True, idempotent=True)
+@tool(toolset=TOOLSET, title="List payments", read_only=True, idempotent=True)
 async def list_payments(
     ctx: Context[Any, Any],
     client_id: Annotated[int | None, Field(ge=1, description="Only payments from this client")] = None,
@@ -260,3 +271,6 @@ async def list_payments(
     )
     body = "\n".join(payment_text(r) for r in rows)
     return respond(out, f"{head}\n{body}" if body else head)
+
+
+TOOLS = (record_payment, list_payments)
