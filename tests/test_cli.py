@@ -129,3 +129,100 @@ def test_console_script_call_error_exit_code(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stdout == ""
     assert "find_client" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------------- log level (#11)
+
+
+def _root_level_after(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
+    """The root logger level main() configured (logging.basicConfig runs before the command)."""
+    import logging
+
+    seen: dict[str, int] = {}
+    monkeypatch.setattr(logging, "basicConfig", lambda **kw: seen.setdefault("level", kw["level"]))
+    assert main(argv) == 0
+    return seen["level"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--log-level", "debug", "tools", "--demo"],
+        ["--log-level=debug", "tools", "--demo"],
+        ["--log-level=DEBUG", "tools", "--demo"],
+        ["tools", "--demo", "--log-level", "Debug"],
+        ["tools", "--demo", "--log-level=debug"],
+    ],
+)
+def test_log_level_flag_both_forms_any_case(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    assert _root_level_after(argv, monkeypatch) == logging.DEBUG
+    assert "find_client" in capsys.readouterr().out
+
+
+def test_log_level_equals_form_defaults_to_serve() -> None:
+    from mcp_server_freshbooks.cli import build_parser
+
+    # what main() hands argparse for `mcp-server-freshbooks --log-level=INFO --demo` (no command): serve
+    args = build_parser().parse_args(["--log-level=INFO", "serve", "--demo"])
+    assert args.command == "serve" and args.log_level == "INFO" and args.demo
+
+
+@pytest.mark.parametrize("where", ["flag", "env", "dotenv"])
+@pytest.mark.parametrize("bad", ["TRACE", "verbose", "10"])
+def test_bad_log_level_is_one_line_exit_2(
+    where: str, bad: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["tools", "--demo"]
+    if where == "flag":
+        argv = [f"--log-level={bad}", *argv]
+    elif where == "env":
+        monkeypatch.setenv("FRESHBOOKS_LOG_LEVEL", bad)
+    else:
+        (tmp_path / ".env").write_text(f"FRESHBOOKS_LOG_LEVEL={bad}\n")
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert bad in err and "DEBUG, INFO, WARNING, ERROR" in err
+    assert ("--log-level" if where == "flag" else "FRESHBOOKS_LOG_LEVEL") in err
+    assert captured.out == ""
+
+
+def test_log_level_from_env_file_and_environment_precedence(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    (tmp_path / ".env").write_text("FRESHBOOKS_LOG_LEVEL=info\n")  # the working folder is tmp_path
+    assert _root_level_after(["tools", "--demo"], monkeypatch) == logging.INFO
+    monkeypatch.setenv("FRESHBOOKS_LOG_LEVEL", "error")  # the host's environment wins over .env
+    assert _root_level_after(["tools", "--demo"], monkeypatch) == logging.ERROR
+    assert _root_level_after(["--log-level", "debug", "tools", "--demo"], monkeypatch) == logging.DEBUG  # flag wins
+    capsys.readouterr()
+
+
+def test_python_dash_m_bad_log_level_has_no_traceback(tmp_path: Path) -> None:
+    env = {**CLI_ENV, "FRESHBOOKS_LOG_LEVEL": "debug", "FRESHBOOKS_TOKEN_FILE": str(tmp_path / "t.json")}
+    ok = subprocess.run(
+        [sys.executable, "-m", "mcp_server_freshbooks", "tools", "--demo"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert ok.returncode == 0 and "find_client" in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "mcp_server_freshbooks", "--log-level", "TRACE"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr and "TRACE" in bad.stderr

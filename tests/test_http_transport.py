@@ -162,8 +162,8 @@ def test_non_loopback_without_token_is_refused(plain_settings: Settings) -> None
         build_http_app(tiny_server([]), plain_settings, host="192.168.1.10", port=8765, stateless=False, token=None)
     with pytest.raises(ConfigError):  # the CLI reports ConfigError in one line, exit 2
         run_http(tiny_server([]), plain_settings, host="0.0.0.0", port=8765, stateless=False)
-    with_token = plain_settings.with_overrides(mcp_http_token="a-long-configured-secret-value")
-    assert resolve_token(with_token, "0.0.0.0") == ("a-long-configured-secret-value", False)
+    with_token = plain_settings.with_overrides(mcp_http_token="a-long-configured-secret-value-0123456789")
+    assert resolve_token(with_token, "0.0.0.0") == ("a-long-configured-secret-value-0123456789", False)
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost") and is_loopback("127.1.2.3")
     assert not is_loopback("0.0.0.0") and not is_loopback("example.com")
 
@@ -186,10 +186,10 @@ def test_loopback_without_token_generates_one_and_prints_it_once(
     assert isinstance(seen["config"].app, http_transport.BearerTokenMiddleware)
     assert generated not in repr(seen["config"].app)
 
-    configured = plain_settings.with_overrides(mcp_http_token="configured-token-value-123456")
+    configured = plain_settings.with_overrides(mcp_http_token="configured-token-value-1234567890abcdef")
     run_http(tiny_server([]), configured, host="127.0.0.1", port=8765, stateless=True)
     captured = capsys.readouterr()
-    assert "configured-token-value-123456" not in captured.err + captured.out
+    assert "configured-token-value-1234567890abcdef" not in captured.err + captured.out
 
 
 async def test_read_only_server_over_http_lists_no_write_tools(plain_settings: Settings) -> None:
@@ -211,3 +211,32 @@ def test_configured_token_never_in_reprs(plain_settings: Settings) -> None:
     configured = plain_settings.with_overrides(mcp_http_token="canary-http-token-value")
     app = build_http_app(tiny_server([]), configured, host="127.0.0.1", port=0, stateless=True, token="canary-x" * 4)
     assert "canary" not in repr(configured) + str(configured.mcp_http_token) + repr(app)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+@pytest.mark.parametrize("token", ["a", "x" * 31])
+def test_short_configured_token_is_refused_in_one_line(plain_settings: Settings, host: str, token: str) -> None:
+    short = plain_settings.with_overrides(mcp_http_token=token)
+    with pytest.raises(HttpTransportError) as info:
+        run_http(tiny_server([]), short, host=host, port=8765, stateless=False)
+    text = str(info.value)
+    assert len(text.splitlines()) == 1
+    assert "FRESHBOOKS_MCP_HTTP_TOKEN" in text and "at least 32" in text and "secrets.token_urlsafe(32)" in text
+    assert f"({len(token)} characters" in text
+    with pytest.raises(HttpTransportError, match="at least 32"):
+        build_http_app(tiny_server([]), short, host=host, port=0, stateless=True, token=token)
+    exactly = plain_settings.with_overrides(mcp_http_token="y" * 32)
+    assert resolve_token(exactly, host) == ("y" * 32, False)
+
+
+def test_short_token_through_the_cli_is_one_line_exit_2(
+    plain_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mcp_server_freshbooks.cli import main
+
+    monkeypatch.setenv("FRESHBOOKS_MCP_HTTP_TOKEN", "a")
+    monkeypatch.setenv("FRESHBOOKS_TOKEN_FILE", str(plain_settings.token_file))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: pytest.fail("must not serve with a short token"))
+    assert main(["serve", "--transport", "http", "--host", "0.0.0.0", "--demo"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "FRESHBOOKS_MCP_HTTP_TOKEN" in err and "Traceback" not in err

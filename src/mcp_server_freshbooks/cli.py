@@ -9,13 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
-from .config import KNOWN_TOOLSETS, ConfigError, Settings, load_settings
+from .config import KNOWN_TOOLSETS, LOG_LEVELS, ConfigError, Settings, load_log_level, load_settings, parse_log_level
 
 COMMANDS = ("serve", "sandbox", "tools", "call", "demo", "auth", "doctor")
 
@@ -27,7 +26,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+LOG_LEVEL_HELP = f"stderr log level: {', '.join(LOG_LEVELS)}, any case (default WARNING; FRESHBOOKS_LOG_LEVEL)"
+
+
 def _add_server_options(parser: argparse.ArgumentParser, *, demo_help: str) -> None:
+    # also accepted after the command; SUPPRESS keeps a flag given before the command
+    parser.add_argument("--log-level", metavar="LEVEL", default=argparse.SUPPRESS, help=LOG_LEVEL_HELP)
     parser.add_argument("--demo", action="store_true", help=demo_help)
     parser.add_argument(
         "--read-only", action="store_true", default=None, help="register no tool that writes (FRESHBOOKS_READ_ONLY)"
@@ -52,12 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="MCP server for FreshBooks bookkeeping. Without a command it serves MCP over stdio.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(
-        "--log-level",
-        default=os.environ.get("FRESHBOOKS_LOG_LEVEL", "WARNING"),
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="stderr log level (default WARNING; FRESHBOOKS_LOG_LEVEL)",
-    )
+    parser.add_argument("--log-level", metavar="LEVEL", default=None, help=LOG_LEVEL_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     serve = sub.add_parser("serve", help="run the MCP server (default; stdio, or streamable HTTP)")
@@ -182,14 +181,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .sandbox.cli import run_sandbox_cli
 
         return run_sandbox_cli(argv[1:])
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version", "--log-level")):
+    # `--log-level X` and `--log-level=X` before the command: the command (default serve) comes after it
+    flag_width = 2 if argv and argv[0] == "--log-level" else 1 if argv and argv[0].startswith("--log-level=") else 0
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version") and not flag_width):
         argv.insert(0, "serve")
-    elif argv[0] == "--log-level" and (len(argv) < 3 or argv[2] not in COMMANDS):
-        argv.insert(2, "serve")
+    elif flag_width and (len(argv) <= flag_width or argv[flag_width] not in COMMANDS):
+        argv.insert(flag_width, "serve")
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        level = parse_log_level(args.log_level, "--log-level") if args.log_level else load_log_level()
+    except ConfigError as exc:
+        print(f"mcp-server-freshbooks: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(
-        level=getattr(logging, args.log_level),
+        level=getattr(logging, level),
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )

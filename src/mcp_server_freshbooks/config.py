@@ -151,13 +151,8 @@ def _validate(data: Mapping[str, Any]) -> Settings:
         raise ConfigError("Invalid configuration: " + "; ".join(problems)) from None
 
 
-def load_settings(
-    environ: Mapping[str, str] | None = None,
-    *,
-    dotenv_path: str | Path | None = None,
-    use_dotenv: bool = True,
-) -> Settings:
-    """Build settings from `environ` (default: os.environ) plus a `.env` file that never overrides it."""
+def _environment(environ: Mapping[str, str] | None, dotenv_path: str | Path | None, use_dotenv: bool) -> dict[str, str]:
+    """`environ` (default: os.environ) over a `.env` file's values."""
     env: dict[str, str] = {}
     if use_dotenv:
         from dotenv import dotenv_values, find_dotenv
@@ -172,3 +167,38 @@ def load_settings(
         if name in env:
             data[field] = env[name]
     return _validate(data)
+    return env
+
+
+LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_LEVEL_ENV = ENV_PREFIX + "LOG_LEVEL"
+
+
+def parse_log_level(value: str, source: str = LOG_LEVEL_ENV) -> str:
+    """`debug`, ` Info ` -> the logging name; anything else is a ConfigError naming `source`."""
+    level = value.strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"{source}: {value!r} is not a log level; use one of {', '.join(LOG_LEVELS)} (any case)")
+    return level
+
+
+def load_log_level(
+    environ: Mapping[str, str] | None = None,
+    *,
+    dotenv_path: str | Path | None = None,
+    use_dotenv: bool = True,
+) -> str:
+    """FRESHBOOKS_LOG_LEVEL from the environment, else `.env`, else WARNING. Read apart from Settings so the
+    CLI can set up logging before anything else (a bad setting elsewhere is then logged properly)."""
+    value = _environment(environ, dotenv_path, use_dotenv).get(LOG_LEVEL_ENV, "")
+    return parse_log_level(value) if value.strip() else "WARNING"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    dotenv_path: str | Path | None = None,
+    use_dotenv: bool = True,
+) -> Settings:
+    """Build settings from `environ` (default: os.environ) plus a `.env` file that never overrides it."""
+    env = _environment(environ, dotenv_path, use_dotenv)

@@ -4,8 +4,8 @@
 * Every HTTP request must carry `Authorization: Bearer <token>`; the token is compared in constant time
   in an ASGI middleware that sits in front of the MCP app, so a request without it gets 401 (with
   `WWW-Authenticate: Bearer`) and never reaches a tool.
-* The token is `FRESHBOOKS_MCP_HTTP_TOKEN`. On loopback, if it is unset, a random one is generated and
-  printed once to stderr. Binding any other address without a token is refused.
+* The token is `FRESHBOOKS_MCP_HTTP_TOKEN`, at least 32 characters. On loopback, if it is unset, a random
+  one is generated and printed once to stderr. Binding any other address without a token is refused.
 * `stateless=True` -> `stateless_http=True`: no session state, so replicas behind any load balancer work.
 """
 
@@ -120,18 +120,32 @@ class BearerTokenMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+MIN_TOKEN_LENGTH = 32
+GENERATE_HINT = 'generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+def check_token_length(token: str) -> None:
+    """Refuse a guessable bearer token: whoever reaches the port can try tokens (token_urlsafe(32) is 43 chars)."""
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise HttpTransportError(
+            f"FRESHBOOKS_MCP_HTTP_TOKEN is too short ({len(token)} characters; at least {MIN_TOKEN_LENGTH}): "
+            f"{GENERATE_HINT}"
+        )
+
+
 def resolve_token(settings: Settings, host: str) -> tuple[str, bool]:
     """The bearer token to require and whether it was generated for this run.
 
-    Refuses a non-loopback bind without `FRESHBOOKS_MCP_HTTP_TOKEN`.
+    Refuses a non-loopback bind without `FRESHBOOKS_MCP_HTTP_TOKEN`, and a token under 32 characters.
     """
     if settings.mcp_http_token is not None:
-        return settings.mcp_http_token.get_secret_value(), False
+        token = settings.mcp_http_token.get_secret_value()
+        check_token_length(token)
+        return token, False
     if not is_loopback(host):
         raise HttpTransportError(
             f"Refusing to serve MCP over HTTP on {host} (not loopback) without a token: set "
-            "FRESHBOOKS_MCP_HTTP_TOKEN to a long random secret (e.g. `python -c 'import secrets; "
-            "print(secrets.token_urlsafe(32))'`), or bind 127.0.0.1."
+            f"FRESHBOOKS_MCP_HTTP_TOKEN to a long random secret ({GENERATE_HINT}), or bind 127.0.0.1."
         )
     return secrets.token_urlsafe(32), True
 
@@ -157,6 +171,7 @@ def build_http_app(
                 "set FRESHBOOKS_MCP_HTTP_TOKEN."
             )
         raise HttpTransportError("A bearer token is required for the HTTP transport.")
+    check_token_length(token)
     security = (
         loopback_security() if is_loopback(host) else TransportSecuritySettings(enable_dns_rebinding_protection=False)
     )

@@ -3,8 +3,9 @@
 Pieces:
 
 * OAuth helpers: :func:`authorize_url`, :func:`exchange_code`, :func:`refresh_tokens`, :func:`revoke_token`.
-* :class:`TokenStore`: one JSON file, mode 0600 in a 0700 folder, replaced atomically (temp file in the
-  same folder, fsync, ``os.replace``, fsync of the folder) so a crash never leaves it half-written.
+* :class:`TokenStore`: one JSON file, mode 0600 (a folder it creates is 0700; an existing one is left
+  alone), replaced atomically (temp file in the same folder, fsync, ``os.replace``, fsync of the folder)
+  so a crash never leaves it half-written.
 * :class:`StoredTokenSource`: the ``TokenSource`` the FreshBooks client uses. It refreshes shortly before
   expiry and once after a 401. FreshBooks refresh tokens are single-use and rotate, so a refresh holds an
   in-process asyncio lock *and* a cross-process file lock, and re-reads the file first: another server
@@ -23,6 +24,7 @@ import json
 import logging
 import os
 import secrets
+import stat
 import sys
 import tempfile
 import time
@@ -198,7 +200,7 @@ def _as_float(value: Any) -> float | None:
 
 
 class TokenStore:
-    """The token file: JSON, 0600, in a 0700 folder, replaced atomically on every write."""
+    """The token file: JSON, 0600, replaced atomically on every write; a folder it creates is 0700."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path).expanduser()
@@ -235,16 +237,38 @@ class TokenStore:
             raise TokenFileError(f"The token file {self.path} is not valid; {LOGIN_HINT} to replace it.") from None
 
     def _ensure_dir(self) -> None:
+        """Create the folder 0700 if it is missing; an existing folder is the user's and is never chmod'ed.
+
+        Tightening an existing folder would break whoever shares it (a sticky /tmp-like folder, a 0755
+        config folder); a folder anyone may write to without the sticky bit only earns a warning.
+        """
         folder = self.path.parent
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            folder.mkdir(mode=0o700, parents=True)
+        except FileExistsError:
+            _warn_if_shared(folder)
+            return
+        except OSError as exc:
+            raise self._unwritable(exc) from None
         if os.name != "nt":
-            os.chmod(folder, 0o700)
+            os.chmod(folder, 0o700)  # mkdir's mode is narrowed by the umask; this one is ours
+
+    def _unwritable(self, exc: OSError) -> TokenFileError:
+        folder = self.path.parent
+        return TokenFileError(
+            f"Cannot write the token file {self.path} ({exc.strerror or type(exc).__name__}): "
+            f"make the folder {folder} writable by this user, or set FRESHBOOKS_TOKEN_FILE to a file in a "
+            f"folder you own, then {LOGIN_HINT}."
+        )
 
     def save(self, tokens: TokenSet) -> None:
         """Write atomically: temp file (0600) in the same folder, fsync, os.replace, fsync the folder."""
         self._ensure_dir()
         payload = json.dumps(tokens.to_file_dict(), indent=2).encode("utf-8")
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        except PermissionError as exc:
+            raise self._unwritable(exc) from None
         tmp = Path(tmp_name)
         try:
             if os.name != "nt":
@@ -254,9 +278,11 @@ class TokenStore:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+            if isinstance(exc, PermissionError):
+                raise self._unwritable(exc) from None
             raise
         if os.name != "nt":
             os.chmod(self.path, 0o600)
@@ -279,8 +305,10 @@ class TokenStore:
         if os.name == "nt" or not self.path.exists():
             return []
         problems = []
-        folder_mode = self.path.parent.stat().st_mode & 0o777
-        if folder_mode & 0o077:
+        folder_stat = self.path.parent.stat().st_mode
+        folder_mode = folder_stat & 0o777
+        # a sticky shared folder (like /tmp) is shared by design: the 0600 file is what protects the tokens
+        if folder_mode & 0o077 and not folder_stat & stat.S_ISVTX:
             problems.append(
                 f"token folder {self.path.parent} is mode {folder_mode:o}, readable by others; "
                 f"fix: chmod 700 '{self.path.parent}'"
@@ -296,7 +324,10 @@ class TokenStore:
     async def locked(self, wait_limit: float = LOCK_TIMEOUT) -> AsyncIterator[None]:
         """Hold the cross-process lock (a sibling ``.lock`` file) without blocking the event loop."""
         self._ensure_dir()
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except PermissionError as exc:
+            raise self._unwritable(exc) from None
         try:
             deadline = time.monotonic() + wait_limit
             delay = 0.005
@@ -314,6 +345,27 @@ class TokenStore:
                 _unlock(fd)
         finally:
             os.close(fd)
+
+
+_warned_shared: set[Path] = set()
+
+
+def _warn_if_shared(folder: Path) -> None:
+    """Log once per folder when others may write into it and it has no sticky bit (they could swap the file)."""
+    if os.name == "nt" or folder in _warned_shared:
+        return
+    try:
+        mode = folder.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IWGRP | stat.S_IWOTH) and not mode & stat.S_ISVTX:
+        _warned_shared.add(folder)
+        logger.warning(
+            "The token folder %s is writable by other users (mode %o) and has no sticky bit: they could replace "
+            "the token file. Move it (FRESHBOOKS_TOKEN_FILE) to a folder only you can write, or chmod o-w,g-w it.",
+            folder,
+            stat.S_IMODE(mode),
+        )
 
 
 _warned_no_lock = False
@@ -683,8 +735,14 @@ class StoredTokenSource:
                 if mine.refresh_token is None:
                     raise self._cannot_refresh_error(rejected=True)
                 new = await refresh_tokens(self._http, self._settings, mine.refresh_token)
-                self._store.save(new)
                 self.refresh_count += 1
+                try:
+                    self._store.save(new)
+                except TokenFileError as exc:
+                    # FreshBooks already rotated the refresh token: losing the new pair would sign us out.
+                    self._tokens = new
+                    logger.warning("%s Until then the new tokens are kept in memory only.", exc.message)
+                    return new.access_token.get_secret_value()
                 self._adopt(new)
                 left = new.seconds_left()
                 logger.info(

@@ -13,7 +13,13 @@ from ._wire import JSON, ApiError, acct_error, dec, parse_bool
 
 Pred = Callable[[JSON], bool]
 # A search spec turns the raw value(s) of one key into a predicate (or raises a filter error).
-Spec = Callable[[list[str]], Pred]
+# Its second argument is the Books (typed Any: this module knows no store), for keys that look
+# at other records (client balances, a payment's client name).
+Spec = Callable[[list[str], Any], Pred]
+# A search key's factory: given the key as sent (for error bodies), the Spec.
+SearchKey = Callable[[str], Spec]
+# A sort key: (books, record) -> comparable.
+SortKey = Callable[[Any, JSON], Any]
 
 
 @dataclass
@@ -77,6 +83,10 @@ def _date_text(key: str, value: str) -> str:
     return text
 
 
+int_value = _int  # for resource-specific search keys
+filter_error = _filter_error
+
+
 def _get(rec: JSON, path: str) -> Any:
     if "." not in path:  # the common case; this runs once per record per filter on every list page
         return rec.get(path)
@@ -87,9 +97,9 @@ def _get(rec: JSON, path: str) -> Any:
 
 
 # ---- spec factories ---------------------------------------------------------------------------
-def eq_int(path: str) -> Callable[[str], Spec]:
+def eq_int(path: str) -> SearchKey:
     def make(key: str) -> Spec:
-        def spec(values: list[str]) -> Pred:
+        def spec(values: list[str], books: Any) -> Pred:
             target = _int(key, values[-1])
             return lambda r: _get(r, path) == target
 
@@ -98,9 +108,9 @@ def eq_int(path: str) -> Callable[[str], Spec]:
     return make
 
 
-def in_int(path: str) -> Callable[[str], Spec]:
+def in_int(path: str) -> SearchKey:
     def make(key: str) -> Spec:
-        def spec(values: list[str]) -> Pred:
+        def spec(values: list[str], books: Any) -> Pred:
             targets = {_int(key, v) for part in values for v in part.split(",") if v.strip()}
             return lambda r: _get(r, path) in targets
 
@@ -109,9 +119,9 @@ def in_int(path: str) -> Callable[[str], Spec]:
     return make
 
 
-def eq_str(path: str, ci: bool = True) -> Callable[[str], Spec]:
+def eq_str(path: str, ci: bool = True) -> SearchKey:
     def make(key: str) -> Spec:
-        def spec(values: list[str]) -> Pred:
+        def spec(values: list[str], books: Any) -> Pred:
             target = values[-1].lower() if ci else values[-1]
             return lambda r: (str(_get(r, path) or "").lower() if ci else str(_get(r, path) or "")) == target
 
@@ -120,17 +130,17 @@ def eq_str(path: str, ci: bool = True) -> Callable[[str], Spec]:
     return make
 
 
-def like(*paths: str, extra: Callable[[JSON], Iterable[str]] | None = None) -> Callable[[str], Spec]:
+def like(*paths: str, extra: Callable[[Any, JSON], Iterable[str]] | None = None) -> SearchKey:
     """Case-insensitive substring over one or more fields."""
 
     def make(key: str) -> Spec:
-        def spec(values: list[str]) -> Pred:
+        def spec(values: list[str], books: Any) -> Pred:
             needle = values[-1].lower()
 
             def pred(r: JSON) -> bool:
                 hay = [str(_get(r, p) or "") for p in paths]
                 if extra is not None:
-                    hay.extend(extra(r))
+                    hay.extend(extra(books, r))
                 return any(needle in h.lower() for h in hay)
 
             return pred
@@ -140,11 +150,11 @@ def like(*paths: str, extra: Callable[[JSON], Iterable[str]] | None = None) -> C
     return make
 
 
-def num_bound(path: str, upper: bool) -> Callable[[str], Spec]:
+def num_bound(path: str, upper: bool) -> SearchKey:
     """min inclusive, max exclusive (fact sheet §3: "maximums match below the value")."""
 
     def make(key: str) -> Spec:
-        def spec(values: list[str]) -> Pred:
+        def spec(values: list[str], books: Any) -> Pred:
             bound = _num(key, values[-1])
 
             def pred(r: JSON) -> bool:
@@ -163,11 +173,11 @@ def num_bound(path: str, upper: bool) -> Callable[[str], Spec]:
     return make
 
 
-def date_bound(path: str, upper: bool) -> Callable[[str], Spec]:
+def date_bound(path: str, upper: bool) -> SearchKey:
     """min inclusive, max exclusive; works for dates and naive datetimes alike."""
 
     def make(key: str) -> Spec:
-        def spec(values: list[str]) -> Pred:
+        def spec(values: list[str], books: Any) -> Pred:
             bound = _date_text(key, values[-1])
 
             def pred(r: JSON) -> bool:
@@ -184,32 +194,88 @@ def date_bound(path: str, upper: bool) -> Callable[[str], Spec]:
     return make
 
 
-def boolean(fn: Callable[[JSON, bool], bool]) -> Callable[[str], Spec]:
+def boolean(fn: Callable[[Any, JSON, bool], bool]) -> SearchKey:
     """Blank value means true (has_outstanding etc. take no value)."""
 
     def make(key: str) -> Spec:
-        def spec(values: list[str]) -> Pred:
+        def spec(values: list[str], books: Any) -> Pred:
             raw = values[-1]
             flag = True if raw.strip() == "" else parse_bool(raw)
             if flag is None:
                 raise _filter_error(1032, key, raw, f"Invalid boolean for search field {key}.")
-            return lambda r: fn(r, flag)
+            return lambda r: fn(books, r, flag)
 
         return spec
 
     return make
 
 
-def field_bool(path: str) -> Callable[[str], Spec]:
-    return boolean(lambda r, flag: bool(_get(r, path)) == flag)
+def field_bool(path: str) -> SearchKey:
+    return boolean(lambda _books, r, flag: bool(_get(r, path)) == flag)
 
 
-def vis_state() -> Callable[[str], Spec]:
+def vis_state() -> SearchKey:
     return in_int("vis_state")
 
 
-def build_specs(table: dict[str, Callable[[str], Spec]]) -> dict[str, Spec]:
-    return {key: make(key) for key, make in table.items()}
+# ---- business family (projects, time tracking, comments): bare ``key=value`` filters ------------
+def _business_invalid(key: str, what: str) -> ApiError:
+    return ApiError(422, {"errno": 2001, "error": {key: what}})
+
+
+def bare_bool(path: str) -> SearchKey:
+    """``key=true|false`` (no blank-means-true here); anything else is a 422."""
+
+    def make(key: str) -> Spec:
+        def spec(values: list[str], books: Any) -> Pred:
+            flag = parse_bool(values[-1])
+            if flag is None:
+                raise _business_invalid(key, "not a valid boolean")
+            return lambda r: r[path] == flag
+
+        return spec
+
+    return make
+
+
+def bare_int(path: str) -> SearchKey:
+    def make(key: str) -> Spec:
+        def spec(values: list[str], books: Any) -> Pred:
+            try:
+                want = int(values[-1])
+            except ValueError:
+                raise _business_invalid(key, "not a valid integer") from None
+            return lambda r: r[path] == want
+
+        return spec
+
+    return make
+
+
+def bare_since(path: str, upper: bool = False) -> SearchKey:
+    """ISO timestamps compared as text without the trailing Z; both bounds inclusive."""
+
+    def make(key: str) -> Spec:
+        def spec(values: list[str], books: Any) -> Pred:
+            bound = values[-1].rstrip("Z")
+            if upper:
+                return lambda r: r[path].rstrip("Z") <= bound
+            return lambda r: r[path].rstrip("Z") >= bound
+
+        return spec
+
+    return make
+
+
+def by(path: str, lower: bool = False) -> SortKey:
+    """Sort on one field (lower-cased text when ``lower``; None sorts as "")."""
+    if lower:
+        return lambda _books, r: (_get(r, path) or "").lower()
+    return lambda _books, r: _get(r, path)
+
+
+def by_amount(path: str = "amount") -> SortKey:
+    return lambda _books, r: Decimal(_get(r, path)["amount"])
 
 
 @dataclass

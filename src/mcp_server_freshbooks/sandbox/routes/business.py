@@ -1,0 +1,110 @@
+"""The business family (``/projects``, ``/timetracking``, ``/comments`` under
+``business/{business_id}``): bare JSON, ``meta`` paging, bare ``key=value`` filters,
+``sort=field|-field``, errno 2001 errors, for any business :class:`Resource`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .. import query as Q
+from .._wire import JSON, PROJECT_NOT_FOUND, PROJECT_UNAUTHORIZED, ApiError
+from ..resource import Resource
+from ._common import business_body, json_response, log_write, require_auth
+
+if TYPE_CHECKING:
+    from ..app import Sandbox
+
+DEFAULT_PER_PAGE = 30
+Handler = Callable[[Request, Resource], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def routes(res: Resource) -> list[Route]:
+    """List at ``path``; create at ``item_path`` (the list path for time entries); one record at
+    ``item_path/{rid}``."""
+    item_methods = ["GET", "PUT", "DELETE"] if res.http_delete else ["GET", "PUT"]
+    if res.item_path == res.path:
+        return [
+            Route("/" + res.path, _endpoint(_collection, res), methods=["GET", "POST"]),
+            Route(f"/{res.item_path}/{{rid}}", _endpoint(_item, res), methods=item_methods),
+        ]
+    return [
+        Route("/" + res.path, _endpoint(_collection, res), methods=["GET"]),
+        Route("/" + res.item_path, _endpoint(_collection, res), methods=["POST"]),
+        Route(f"/{res.item_path}/{{rid}}", _endpoint(_item, res), methods=item_methods),
+    ]
+
+
+def _endpoint(handler: Handler, res: Resource) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        return await handler(request, res)
+
+    return endpoint
+
+
+def _require_business(request: Request) -> Sandbox:
+    sb = require_auth(request, PROJECT_UNAUTHORIZED)
+    if request.path_params["business_id"] != str(sb.business_id):
+        raise ApiError(403, {"message": "You do not have permission to access this business."})
+    return sb
+
+
+def _page_error(errno: int, field: str, value: str) -> ApiError:
+    return ApiError(422, {"errno": 2001, "error": {field: "must be a positive integer"}})
+
+
+def _listed(sb: Sandbox, res: Resource, q: Q.ParsedQuery) -> list[JSON]:
+    recs: list[JSON] = list(sb.books.db.tables[res.table].values())
+    if res.hide_unless is None or res.hide_unless not in q.bare:
+        recs = [r for r in recs if not res.hide(r)]
+    for key, make in res.search.items():
+        if key in q.bare:
+            pred = make(key)([q.bare[key]], sb.books)
+            recs = [r for r in recs if pred(r)]
+    sort = res.default_sort or q.sort or ""
+    keyfn = res.sorts.get(sort.lstrip("-"))
+    if keyfn is not None:
+        books = sb.books
+        recs.sort(key=lambda r: (keyfn(books, r) or "", r["id"]), reverse=sort.startswith("-"))
+    return recs
+
+
+async def _collection(request: Request, res: Resource) -> Response:
+    sb = _require_business(request)
+    if request.method == "POST":
+        if res.create is None:
+            raise ApiError(405, {"message": "The method is not allowed for the requested URL."})
+        rec = res.create(sb.books, await business_body(request, res.name))
+        log_write(request, res.name, rec["id"])
+        return json_response({res.name: res.wire_one(sb.books, rec)})
+    q = Q.parse_query(request.url.query)
+    recs = _listed(sb, res, q)
+    page = Q.paginate(recs, q, res.per_page or DEFAULT_PER_PAGE, _page_error)
+    meta = {"page": page.page, "pages": page.pages, "per_page": page.per_page, "total": page.total}
+    rows = [res.wire_row(sb.books, r) for r in page.items]
+    return json_response({res.plural: rows, "meta": {**meta, **res.list_meta(recs)}})
+
+
+async def _item(request: Request, res: Resource) -> Response:
+    sb = _require_business(request)
+    raw = request.path_params["rid"]
+    table = sb.books.db.tables[res.table]
+    rec = table.get(int(raw)) if raw.isdigit() else None
+    if rec is None:
+        raise ApiError(404, PROJECT_NOT_FOUND)
+    if request.method == "GET":
+        return json_response({res.name: res.wire_one(sb.books, rec), **res.item_extras(sb.books, rec)})
+    if request.method == "DELETE":
+        del table[rec["id"]]
+        log_write(request, res.name, rec["id"], 204)
+        return Response(status_code=204)
+    if res.update is None:
+        raise ApiError(405, {"message": "The method is not allowed for the requested URL."})
+    res.update(sb.books, rec, await business_body(request, res.name))
+    log_write(request, res.name, rec["id"])
+    return json_response({res.name: res.wire_one(sb.books, rec)})
