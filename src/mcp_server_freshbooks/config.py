@@ -13,11 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from .tools._catalog import TOOLSETS as _CATALOG
-
-# Derived from each domain's Toolset (via the generated catalog, so start-up imports no tool module).
-KNOWN_TOOLSETS: tuple[str, ...] = tuple(ts.id for ts in _CATALOG)
-DEFAULT_TOOLSETS: tuple[str, ...] = tuple(ts.id for ts in _CATALOG if ts.default)
+# The toolsets the server knows; later issues add to this tuple.
+KNOWN_TOOLSETS: tuple[str, ...] = ("identity", "clients", "invoices", "payments", "expenses")
 
 ENV_PREFIX = "FRESHBOOKS_"
 
@@ -64,8 +61,7 @@ class Settings(BaseModel):
     business: str | None = Field(default=None, description="FRESHBOOKS_BUSINESS (name or id)")
     token_file: Path = Field(default_factory=default_token_file, description="FRESHBOOKS_TOKEN_FILE")
     read_only: bool = Field(default=False, description="FRESHBOOKS_READ_ONLY")
-    toolsets: tuple[str, ...] | None = Field(default=None, description="FRESHBOOKS_TOOLSETS (None: the defaults)")
-    dynamic_toolsets: bool = Field(default=False, description="FRESHBOOKS_DYNAMIC_TOOLSETS")
+    toolsets: tuple[str, ...] | None = Field(default=None, description="FRESHBOOKS_TOOLSETS")
     max_concurrency: int = Field(default=4, ge=1, le=16, description="FRESHBOOKS_MAX_CONCURRENCY")
     mcp_http_token: SecretStr | None = Field(default=None, description="FRESHBOOKS_MCP_HTTP_TOKEN")
 
@@ -77,7 +73,7 @@ class Settings(BaseModel):
             raise ValueError("must start with http:// or https://")
         return value
 
-    @field_validator("read_only", "dynamic_toolsets", mode="before")
+    @field_validator("read_only", mode="before")
     @classmethod
     def _bool(cls, value: Any) -> bool:
         return _parse_bool(value)
@@ -89,10 +85,8 @@ class Settings(BaseModel):
             return None
         items = value.split(",") if isinstance(value, str) else list(value)
         names = tuple(dict.fromkeys(str(i).strip().lower() for i in items if str(i).strip()))
-        if not names:
+        if not names or names == ("all",):
             return None
-        if "all" in names:
-            return KNOWN_TOOLSETS
         unknown = [n for n in names if n not in KNOWN_TOOLSETS]
         if unknown:
             raise ValueError(
@@ -161,12 +155,6 @@ def _environment(environ: Mapping[str, str] | None, dotenv_path: str | Path | No
         if path:
             env.update({k: v for k, v in dotenv_values(path).items() if v is not None})
     env.update(os.environ if environ is None else environ)
-    data: dict[str, Any] = {}
-    for field in Settings.model_fields:
-        name = _field_env_name(field)
-        if name in env:
-            data[field] = env[name]
-    return _validate(data)
     return env
 
 
@@ -202,3 +190,9 @@ def load_settings(
 ) -> Settings:
     """Build settings from `environ` (default: os.environ) plus a `.env` file that never overrides it."""
     env = _environment(environ, dotenv_path, use_dotenv)
+    data: dict[str, Any] = {}
+    for field in Settings.model_fields:
+        name = _field_env_name(field)
+        if name in env:
+            data[field] = env[name]
+    return _validate(data)
