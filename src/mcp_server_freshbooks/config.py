@@ -13,8 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-# The toolsets the server knows; later issues add to this tuple.
-KNOWN_TOOLSETS: tuple[str, ...] = ("identity", "clients", "invoices", "payments", "expenses")
+from .tools._catalog import TOOLSETS as _CATALOG
+
+# Derived from each domain's Toolset (via the generated catalog, so start-up imports no tool module).
+KNOWN_TOOLSETS: tuple[str, ...] = tuple(ts.id for ts in _CATALOG)
+DEFAULT_TOOLSETS: tuple[str, ...] = tuple(ts.id for ts in _CATALOG if ts.default)
 
 ENV_PREFIX = "FRESHBOOKS_"
 
@@ -61,7 +64,8 @@ class Settings(BaseModel):
     business: str | None = Field(default=None, description="FRESHBOOKS_BUSINESS (name or id)")
     token_file: Path = Field(default_factory=default_token_file, description="FRESHBOOKS_TOKEN_FILE")
     read_only: bool = Field(default=False, description="FRESHBOOKS_READ_ONLY")
-    toolsets: tuple[str, ...] | None = Field(default=None, description="FRESHBOOKS_TOOLSETS")
+    toolsets: tuple[str, ...] | None = Field(default=None, description="FRESHBOOKS_TOOLSETS (None: the defaults)")
+    dynamic_toolsets: bool = Field(default=False, description="FRESHBOOKS_DYNAMIC_TOOLSETS")
     max_concurrency: int = Field(default=4, ge=1, le=16, description="FRESHBOOKS_MAX_CONCURRENCY")
     mcp_http_token: SecretStr | None = Field(default=None, description="FRESHBOOKS_MCP_HTTP_TOKEN")
 
@@ -73,7 +77,7 @@ class Settings(BaseModel):
             raise ValueError("must start with http:// or https://")
         return value
 
-    @field_validator("read_only", mode="before")
+    @field_validator("read_only", "dynamic_toolsets", mode="before")
     @classmethod
     def _bool(cls, value: Any) -> bool:
         return _parse_bool(value)
@@ -85,8 +89,10 @@ class Settings(BaseModel):
             return None
         items = value.split(",") if isinstance(value, str) else list(value)
         names = tuple(dict.fromkeys(str(i).strip().lower() for i in items if str(i).strip()))
-        if not names or names == ("all",):
+        if not names:
             return None
+        if "all" in names:
+            return KNOWN_TOOLSETS
         unknown = [n for n in names if n not in KNOWN_TOOLSETS]
         if unknown:
             raise ValueError(
