@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ..resource import Resource
-from . import categories, clients, expenses, invoices, items, payments, projects, taxes, time_entries
+from . import categories, clients, expenses, invoices, items, payments, projects, services, taxes, time_entries
 
 RESOURCES: tuple[Resource, ...] = (
     clients.RESOURCE,
@@ -16,4 +16,5 @@ RESOURCES: tuple[Resource, ...] = (
     taxes.RESOURCE,
     projects.RESOURCE,
     time_entries.RESOURCE,
+    services.RESOURCE,
 )
