@@ -56,7 +56,7 @@ async def test_list_invoices_newest_first_with_paging(mcp: Client, sandbox: Sand
     expected = sorted(sorted(live(sandbox), key=lambda i: i["id"]), key=lambda i: i["create_date"], reverse=True)
     first = await call_ok(mcp, "list_invoices", {"limit": 5})
     second = await call_ok(mcp, "list_invoices", {"limit": 5, "page": first["next_page"]})
-    assert first["total_matching"] == len(expected) and first["has_more"] and first["next_page"] == 2
+    assert first["total"] == len(expected) and first["has_more"] and first["next_page"] == 2
     assert [r["id"] for r in first["invoices"] + second["invoices"]] == [i["id"] for i in expected[:10]]
     row, raw = first["invoices"][0], expected[0]
     assert row["invoice_number"] == raw["invoice_number"] and row["client"]["id"] == raw["customerid"]
@@ -70,7 +70,7 @@ async def test_list_invoices_server_filters(mcp: Client, sandbox: Sandbox) -> No
     cid = some["customerid"]
     out = await call_ok(mcp, "list_invoices", {"client_id": cid, "status": "paid", "limit": 100})
     want = {i["id"] for i in live(sandbox) if i["customerid"] == cid and i["v3_status"] == "paid"}
-    assert {r["id"] for r in out["invoices"]} == want and out["total_matching"] == len(want)
+    assert {r["id"] for r in out["invoices"]} == want and out["total"] == len(want)
 
 
 async def test_list_invoices_issue_date_range_is_inclusive(mcp: Client, sandbox: Sandbox) -> None:

@@ -149,7 +149,7 @@ async def test_list_payments_filters_and_paging(mcp: Client, sandbox: Sandbox) -
     client_id = max({p["clientid"] for p in live}, key=lambda c: sum(p["clientid"] == c for p in live))
     want = {p["id"] for p in live if p["clientid"] == client_id}
     out = await call_ok(mcp, "list_payments", {"client_id": client_id, "limit": 100})
-    assert {r["id"] for r in out["payments"]} == want and out["total_matching"] == len(want)
+    assert {r["id"] for r in out["payments"]} == want and out["total"] == len(want)
     row = out["payments"][0]
     raw = sandbox.db.payments[row["id"]]
     assert row["amount"] == raw["amount"] and row["invoice_id"] == raw["invoiceid"] and row["type"] == raw["type"]
@@ -163,7 +163,7 @@ async def test_list_payments_filters_and_paging(mcp: Client, sandbox: Sandbox) -
     first = await call_ok(mcp, "list_payments", {"limit": 7})
     second = await call_ok(mcp, "list_payments", {"limit": 7, "page": first["next_page"]})
     ids = [r["id"] for r in first["payments"] + second["payments"]]
-    assert len(set(ids)) == 14 and first["total_matching"] == len(live)
+    assert len(set(ids)) == 14 and first["total"] == len(live)
 
 
 async def test_list_payments_date_range_inclusive_and_by_invoice(mcp: Client, sandbox: Sandbox) -> None:
@@ -185,7 +185,7 @@ async def test_date_ranges_reaching_the_last_day_of_the_calendar_are_not_a_crash
     payments = await call_ok(mcp, "list_payments", {"date_from": "9999-12-31", "date_to": "9999-12-31"})
     assert payments["payments"] == []
     invoices = await call_ok(mcp, "list_invoices", {"issue_date_to": "9999-12-31", "limit": 1})
-    assert invoices["total_matching"] >= 1
+    assert invoices["total"] >= 1
 
 
 def test_between_dates_is_inclusive_at_both_ends() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ..freshbooks import CLIENTS, FreshBooksClient, FreshBooksError, Query
 from ..freshbooks.clients import (
@@ -22,13 +22,12 @@ from ..freshbooks.clients import (
     check_language,
     money_text,
 )
-from ..freshbooks.writes import client_lookup, create_reconciled
+from ..freshbooks.writes import create_reconciled
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
     Money,
     ResponseFormat,
-    Toolset,
     ask_confirmation,
     fb,
     require_confirmation,
@@ -36,16 +35,7 @@ from ._base import (
     tool,
     tool_error,
 )
-
-TOOLSET = Toolset(
-    id="clients",
-    description="Find, read, create, update, archive and restore clients (customers).",
-    default=True,
-    instructions="find_client gives the client_id that the other tools take; get_client shows what one client owes.",
-    resources=(CLIENTS,),
-    scope_area="clients",
-    write_lookup=client_lookup,
-)
+from ._output import Paged, Row, detailed, paging
 
 NOT_FOUND = (
     "No client with that client_id exists in this FreshBooks account. Use find_client to look up the "
@@ -55,29 +45,8 @@ NOT_FOUND = (
 # ---------------------------------------------------------------------- output models
 
 
-def _compact_schema(schema: dict[str, Any]) -> None:
-    """Smaller outputSchema: no generated titles, and `X | None` fields as plain X.
-
-    Results are sent with None left out (see `respond`), so a null never appears on the wire and
-    the plain type is exactly what clients receive. Saves thousands of bytes of tools/list.
-    """
-    schema.pop("title", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("title", None)
-        options = prop.get("anyOf")
-        if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
-            prop.pop("anyOf")
-            prop.update(next(o for o in options if o != {"type": "null"}))
-            if "default" in prop and prop["default"] is None:
-                prop.pop("default")
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(json_schema_extra=lambda schema, _cls: _compact_schema(schema))
-
-
-class ClientRow(_Out):
-    """A client: enough to recognise it and act on it; fields marked (detailed) only in detailed views."""
+class ClientRow(Row):
+    """A client: enough to recognise it and act on it."""
 
     id: int = Field(description="FreshBooks client id (client_id in other tools)")
     organization: str | None = None
@@ -86,26 +55,21 @@ class ClientRow(_Out):
     currency: str | None = Field(default=None, description="Default invoicing currency")
     status: str | None = Field(default=None, description="Only when not active: archived or deleted")
     outstanding: list[Money] | None = Field(default=None, description="Unpaid balance per currency, when any")
-    overdue: list[Money] | None = Field(default=None, description="(detailed) Overdue balance per currency")
-    credit: list[Money] | None = Field(default=None, description="(detailed) Unused credit per currency")
-    bus_phone: str | None = Field(default=None, description="(detailed)")
-    mob_phone: str | None = Field(default=None, description="(detailed)")
-    city: str | None = Field(default=None, description="(detailed)")
-    country: str | None = Field(default=None, description="(detailed)")
-    updated: str | None = Field(default=None, description="(detailed) Last change, US/Eastern")
+    overdue: list[Money] | None = detailed("Overdue balance per currency")
+    credit: list[Money] | None = detailed("Unused credit per currency")
+    bus_phone: str | None = detailed()
+    mob_phone: str | None = detailed()
+    city: str | None = detailed()
+    country: str | None = detailed()
+    updated: str | None = detailed("Last change, US/Eastern")
 
 
-class FindClientOut(_Out):
+class FindClientOut(Paged):
     query: str
     clients: list[ClientRow]
-    page: int
-    limit: int
-    has_more: bool = Field(description="More matches exist: call again with page=next_page")
-    next_page: int | None = None
-    total: int | None = Field(default=None, description="All matches, when FreshBooks reported it exactly")
 
 
-class ContactOut(_Out):
+class ContactOut(BaseModel):
     fname: str | None = None
     lname: str | None = None
     email: str | None = None
@@ -113,7 +77,7 @@ class ContactOut(_Out):
     phone2: str | None = None
 
 
-class ClientDetail(_Out):
+class ClientDetail(Row):
     """One client. Concise: who it is, status and what it owes; detailed adds address, phones, contacts."""
 
     id: int
@@ -125,27 +89,25 @@ class ClientDetail(_Out):
     status: str = Field(description="active, archived or deleted")
     outstanding: list[Money] = Field(default_factory=list, description="Unpaid balance per currency")
     overdue: list[Money] = Field(default_factory=list, description="Overdue balance per currency")
-    credit: list[Money] | None = Field(default=None, description="Unused credit per currency (detailed)")
-    draft: list[Money] | None = Field(default=None, description="Total of draft invoices per currency (detailed)")
-    bus_phone: str | None = None
-    mob_phone: str | None = None
-    home_phone: str | None = None
-    fax: str | None = None
-    address: dict[str, str] | None = Field(
-        default=None, description="Billing address: p_street, p_street2, p_city, p_province, p_code, p_country"
-    )
-    language: str | None = None
-    note: str | None = None
-    contacts: list[ContactOut] | None = None
-    signup_date: str | None = None
-    updated: str | None = None
+    credit: list[Money] | None = detailed("Unused credit per currency")
+    draft: list[Money] | None = detailed("Total of draft invoices per currency")
+    bus_phone: str | None = detailed()
+    mob_phone: str | None = detailed()
+    home_phone: str | None = detailed()
+    fax: str | None = detailed()
+    address: dict[str, str] | None = detailed("Billing address: p_street, p_street2, p_city, p_province, p_code, ...")
+    language: str | None = detailed()
+    note: str | None = detailed()
+    contacts: list[ContactOut] | None = detailed()
+    signup_date: str | None = detailed()
+    updated: str | None = detailed()
 
 
-class GetClientOut(_Out):
+class GetClientOut(BaseModel):
     client: ClientDetail
 
 
-class ClientWriteOut(_Out):
+class ClientWriteOut(BaseModel):
     client: ClientRow
     changed: bool = Field(description="false when nothing needed to change (no write was made)")
     message: str
@@ -159,20 +121,15 @@ def _nonzero(amounts: list[Money]) -> list[Money] | None:
 
 
 def _row(rec: ClientRecord, detailed: bool) -> ClientRow:
-    name = rec.full_name if rec.full_name != rec.organization else None
-    common: dict[str, Any] = {
-        "id": rec.id,
-        "organization": rec.organization,
-        "name": name,
-        "email": rec.email,
-        "currency": rec.currency_code,
-        "status": None if rec.vis_state == VIS_ACTIVE else rec.status,
-        "outstanding": _nonzero(rec.outstanding),
-    }
-    if not detailed:
-        return ClientRow(**common)
-    return ClientRow(
-        **common,
+    return ClientRow.of(
+        detailed,
+        id=rec.id,
+        organization=rec.organization,
+        name=rec.full_name if rec.full_name != rec.organization else None,
+        email=rec.email,
+        currency=rec.currency_code,
+        status=None if rec.vis_state == VIS_ACTIVE else rec.status,
+        outstanding=_nonzero(rec.outstanding),
         bus_phone=rec.bus_phone,
         mob_phone=rec.mob_phone,
         city=rec.address.get("p_city"),
@@ -184,7 +141,8 @@ def _row(rec: ClientRecord, detailed: bool) -> ClientRow:
 
 
 def _detail(rec: ClientRecord, detailed: bool) -> ClientDetail:
-    out = ClientDetail(
+    return ClientDetail.of(
+        detailed,
         id=rec.id,
         organization=rec.organization,
         fname=rec.fname,
@@ -194,18 +152,19 @@ def _detail(rec: ClientRecord, detailed: bool) -> ClientDetail:
         status=rec.status,
         outstanding=rec.outstanding,
         overdue=rec.overdue,
+        credit=rec.credit,
+        draft=rec.draft,
+        bus_phone=rec.bus_phone,
+        mob_phone=rec.mob_phone,
+        home_phone=rec.home_phone,
+        fax=rec.fax,
+        address=rec.address or None,
+        language=rec.language,
+        note=rec.note,
+        contacts=[ContactOut(**c) for c in rec.contacts] or None,
+        signup_date=rec.signup_date,
+        updated=rec.updated,
     )
-    if detailed:
-        out.credit = rec.credit
-        out.draft = rec.draft
-        out.bus_phone, out.mob_phone, out.home_phone, out.fax = rec.bus_phone, rec.mob_phone, rec.home_phone, rec.fax
-        out.address = rec.address or None
-        out.language = rec.language
-        out.note = rec.note
-        out.contacts = [ContactOut(**c) for c in rec.contacts] or None
-        out.signup_date = rec.signup_date
-        out.updated = rec.updated
-    return out
 
 
 def _detail_text(rec: ClientRecord) -> str:
@@ -273,7 +232,7 @@ async def _search(
     return window, len(ordered) > page * limit, len(ordered) if complete else None
 
 
-@tool(toolset=TOOLSET, title="Find client", read_only=True, idempotent=True)
+@tool(toolset="clients", title="Find client", read_only=True, idempotent=True)
 async def find_client(
     ctx: Context[Any, Any],
     query: Annotated[
@@ -311,15 +270,8 @@ async def find_client(
     queries = _search_queries(text, has_outstanding, has_overdue, include_archived)
     rows, has_more, total = await _search(fb(ctx), queries, includes, page, limit)
     records = [ClientRecord.parse(r) for r in rows]
-    out = FindClientOut(
-        query=text,
-        clients=[_row(r, detailed) for r in records],
-        page=page,
-        limit=limit,
-        has_more=has_more,
-        next_page=page + 1 if has_more else None,
-        total=total,
-    )
+    clients = [_row(r, detailed) for r in records]
+    out = FindClientOut(query=text, clients=clients, **paging(page, limit, has_more, total))
     if not records:
         where = "" if include_archived else " active"
         hint = "" if include_archived else " or include_archived=true"
@@ -347,7 +299,7 @@ async def find_client(
 # ---------------------------------------------------------------------- get_client
 
 
-@tool(toolset=TOOLSET, title="Get client", read_only=True, idempotent=True, not_found=NOT_FOUND)
+@tool(toolset="clients", title="Get client", read_only=True, idempotent=True, not_found=NOT_FOUND)
 async def get_client(
     ctx: Context[Any, Any],
     client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (from find_client)")],
@@ -458,7 +410,7 @@ async def _existing_duplicate(client: FreshBooksClient, fields: dict[str, Any]) 
     return None
 
 
-@tool(toolset=TOOLSET, title="Create client", read_only=False, destructive=False, idempotent=False)
+@tool(toolset="clients", title="Create client", read_only=False, destructive=False, idempotent=False)
 async def create_client(
     ctx: Context[Any, Any],
     organization: Organization = None,
@@ -527,7 +479,7 @@ async def create_client(
     return respond(ClientWriteOut(client=_row(created, True), changed=True, message=message), message)
 
 
-@tool(toolset=TOOLSET, title="Update client", read_only=False, idempotent=True, not_found=NOT_FOUND)
+@tool(toolset="clients", title="Update client", read_only=False, idempotent=True, not_found=NOT_FOUND)
 async def update_client(
     ctx: Context[Any, Any],
     client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (from find_client)")],
@@ -619,7 +571,7 @@ async def _confirm_archive(
 
 
 @tool(
-    toolset=TOOLSET, title="Archive client", read_only=False, destructive=True, idempotent=True, not_found=NOT_FOUND
+    toolset="clients", title="Archive client", read_only=False, destructive=True, idempotent=True, not_found=NOT_FOUND
 )
 async def archive_client(
     ctx: Context[Any, Any],
@@ -648,7 +600,7 @@ async def archive_client(
     return respond(ClientWriteOut(client=_row(rec, False), changed=True, message=message), message)
 
 
-@tool(toolset=TOOLSET, title="Restore client", read_only=False, idempotent=True, not_found=NOT_FOUND)
+@tool(toolset="clients", title="Restore client", read_only=False, idempotent=True, not_found=NOT_FOUND)
 async def restore_client(
     ctx: Context[Any, Any],
     client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (find_client with include_archived)")],
@@ -675,6 +627,3 @@ __all__ = [
     "restore_client",
     "update_client",
 ]
-
-
-TOOLS = (find_client, get_client, create_client, update_client, archive_client, restore_client)

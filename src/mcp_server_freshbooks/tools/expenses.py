@@ -31,21 +31,13 @@ from ..freshbooks.expenses import (
     vendor_matches,
 )
 from ..freshbooks.types import MoneyTotals, format_amount
-from ..freshbooks.writes import create_reconciled, expense_lookup
-from ._base import RESPONSE_FORMAT_DESCRIPTION, Money, ResponseFormat, Toolset, app_state, fb, one_line, respond, tool
+from ..freshbooks.writes import create_reconciled
+from ._base import RESPONSE_FORMAT_DESCRIPTION, Money, ResponseFormat, app_state, fb, one_line, respond, tool
+from ._output import Paged, Row, detailed, paging
 
 log = logging.getLogger(__name__)
 
-TOOLSET = Toolset(
-    id="expenses",
-    description="List, summarize and record expenses; the expense categories.",
-    default=True,
-    instructions='summarize_expenses answers "what did we spend on what"; list_expense_categories gives the '
-    "category names the expense tools take.",
-    resources=(EXPENSES, EXPENSE_CATEGORIES,),
-    scope_area="expenses",
-    write_lookup=expense_lookup,
-)
+TOOLSET = "expenses"
 CATEGORIES_CACHE = "expenses.categories"
 STAFF_CACHE = "expenses.staff_id"
 MAX_RANGE_YEARS = 10
@@ -74,7 +66,7 @@ ProjectIdParam = Annotated[int | None, Field(ge=1, description="Only expenses as
 # ---------------------------------------------------------------------- output models
 
 
-class ExpenseOut(BaseModel):
+class ExpenseOut(Row):
     id: int
     date: str | None = Field(default=None, description="YYYY-MM-DD")
     vendor: str | None = None
@@ -86,26 +78,20 @@ class ExpenseOut(BaseModel):
     project_id: int | None = None
     project: str | None = Field(default=None, description="Project title, when assigned")
     has_receipt: bool
-    # detailed only
-    notes: str | None = None
-    status: str | None = Field(default=None, description="internal, outstanding, invoiced or recouped")
-    taxes: list[dict[str, Any]] | None = None
-    is_cogs: bool | None = None
-    invoice_id: int | None = None
-    markup_percent: str | None = None
-    staff_id: int | None = None
-    bank_name: str | None = None
-    account_name: str | None = None
-    updated: str | None = None
+    notes: str | None = detailed()
+    status: str | None = detailed("internal, outstanding, invoiced or recouped")
+    taxes: list[dict[str, Any]] | None = detailed()
+    is_cogs: bool | None = detailed()
+    invoice_id: int | None = detailed()
+    markup_percent: str | None = detailed()
+    staff_id: int | None = detailed()
+    bank_name: str | None = detailed()
+    account_name: str | None = detailed()
+    updated: str | None = detailed()
 
 
-class ListExpensesOut(BaseModel):
+class ListExpensesOut(Paged):
     expenses: list[ExpenseOut]
-    page: int
-    limit: int
-    has_more: bool = Field(description="true when more matching expenses exist: call again with next_page")
-    next_page: int | None = None
-    total: int | None = Field(default=None, description="Matching expenses in all pages (when known)")
     page_totals: list[Money] = Field(description="Sum of the expenses on this page, one entry per currency")
     filters: list[str] = Field(default_factory=list, description="The filters applied, in words")
     note: str | None = None
@@ -304,7 +290,8 @@ def _expense_out(
     projects: dict[int, str],
     detailed: bool,
 ) -> ExpenseOut:
-    out = ExpenseOut(
+    return ExpenseOut.of(
+        detailed,
         id=e.id,
         date=e.date.isoformat() if e.date else None,
         vendor=e.vendor,
@@ -316,11 +303,9 @@ def _expense_out(
         project_id=e.project_id,
         project=projects.get(e.project_id) if e.project_id else None,
         has_receipt=e.has_receipt,
-    )
-    if detailed:
-        out.notes = e.notes
-        out.status = e.status
-        out.taxes = [
+        notes=e.notes,
+        status=e.status,
+        taxes=[
             {
                 k: v
                 for k, v in {
@@ -331,17 +316,15 @@ def _expense_out(
                 if v is not None
             }
             for t in e.taxes
-        ]
-        out.is_cogs = e.is_cogs
-        out.invoice_id = e.invoice_id
-        out.markup_percent = e.markup_percent
-        out.staff_id = e.staff_id
-        out.bank_name = e.bank_name
-        out.account_name = e.account_name
-        out.updated = e.updated
-    else:
-        out.notes = None
-    return out
+        ],
+        is_cogs=e.is_cogs,
+        invoice_id=e.invoice_id,
+        markup_percent=e.markup_percent,
+        staff_id=e.staff_id,
+        bank_name=e.bank_name,
+        account_name=e.account_name,
+        updated=e.updated,
+    )
 
 
 def _expense_line(x: ExpenseOut, detailed: bool) -> str:
@@ -459,11 +442,7 @@ async def list_expenses(
     page_totals = MoneyTotals(e.amount for e in expenses)
     out = ListExpensesOut(
         expenses=rows,
-        page=page,
-        limit=limit,
-        has_more=has_more,
-        next_page=page + 1 if has_more else None,
-        total=total,
+        **paging(page, limit, has_more, total),
         page_totals=page_totals.as_list(),
         filters=filters,
         note=note,
@@ -720,6 +699,3 @@ async def list_expense_categories(
 
 def _cat_sort(c: Category) -> tuple[str, int]:
     return (c.name.casefold(), c.id)
-
-
-TOOLS = (list_expenses, summarize_expenses, create_expense, list_expense_categories)

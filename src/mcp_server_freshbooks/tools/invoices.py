@@ -32,13 +32,12 @@ from ..freshbooks.invoices import (
     parse_payment,
 )
 from ..freshbooks.types import MoneyTotals
-from ..freshbooks.writes import create_reconciled, invoice_lookup
+from ..freshbooks.writes import create_reconciled
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
     Money,
     ResponseFormat,
-    Toolset,
     ask_confirmation,
     fb,
     one_line,
@@ -47,17 +46,7 @@ from ._base import (
     tool,
     tool_error,
 )
-
-TOOLSET = Toolset(
-    id="invoices",
-    description="List, read, create and send invoices; overdue receivables with aging.",
-    default=True,
-    instructions='list_overdue_invoices answers "who owes us what, and since when" with totals per currency '
-    "and aging bucket; list_invoices and get_invoice show the rest.",
-    resources=(INVOICES,),
-    scope_area="invoices",
-    write_lookup=invoice_lookup,
-)
+from ._output import Paged, Row, detailed, paging
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +83,7 @@ class ClientRef(BaseModel):
     name: str
 
 
-class InvoiceRow(BaseModel):
+class InvoiceRow(Row):
     id: int = Field(description="FreshBooks invoice id (invoice_id in other tools)")
     invoice_number: str
     client: ClientRef
@@ -103,21 +92,21 @@ class InvoiceRow(BaseModel):
     amount: Money
     outstanding: Money
     status: str = Field(description="FreshBooks v3_status (draft, sent, viewed, partial, paid, overdue, ...)")
-    # detailed only
-    paid: Money | None = None
-    payment_status: str | None = None
-    display_status: str | None = None
-    date_paid: date | None = None
-    po_number: str | None = None
-    notes: str | None = None
-    terms: str | None = None
-    created_at: str | None = None
-    updated: str | None = None
-    archived: bool | None = None
+    paid: Money | None = detailed()
+    payment_status: str | None = detailed()
+    display_status: str | None = detailed()
+    date_paid: date | None = detailed()
+    po_number: str | None = detailed()
+    notes: str | None = detailed()
+    terms: str | None = detailed()
+    created_at: str | None = detailed()
+    updated: str | None = detailed()
+    archived: bool | None = detailed()
 
 
 def invoice_row(inv: Invoice, detailed: bool = False) -> InvoiceRow:
-    row = InvoiceRow(
+    return InvoiceRow.of(
+        detailed,
         id=inv.id,
         invoice_number=inv.invoice_number,
         client=ClientRef(id=inv.client_id, name=inv.client_name),
@@ -126,19 +115,17 @@ def invoice_row(inv: Invoice, detailed: bool = False) -> InvoiceRow:
         amount=inv.amount,
         outstanding=inv.outstanding,
         status=inv.v3_status,
+        paid=inv.paid,
+        payment_status=inv.payment_status,
+        display_status=inv.display_status,
+        date_paid=inv.date_paid,
+        po_number=inv.po_number,
+        notes=inv.notes,
+        terms=inv.terms,
+        created_at=inv.created_at,
+        updated=inv.updated,
+        archived=inv.vis_state == 2,
     )
-    if detailed:
-        row.paid = inv.paid
-        row.payment_status = inv.payment_status
-        row.display_status = inv.display_status
-        row.date_paid = inv.date_paid
-        row.po_number = inv.po_number
-        row.notes = inv.notes
-        row.terms = inv.terms
-        row.created_at = inv.created_at
-        row.updated = inv.updated
-        row.archived = inv.vis_state == 2
-    return row
 
 
 def row_text(row: InvoiceRow) -> str:
@@ -149,14 +136,8 @@ def row_text(row: InvoiceRow) -> str:
     )
 
 
-class ListInvoicesOut(BaseModel):
+class ListInvoicesOut(Paged):
     invoices: list[InvoiceRow]
-    count: int = Field(description="Rows in this result")
-    total_matching: int | None = Field(
-        default=None, description="Invoices matching the server-side filters (None when filtering client-side)"
-    )
-    has_more: bool
-    next_page: int | None = Field(default=None, description="Pass as page to get the next rows")
     next_cursor: str | None = Field(
         default=None, description="With due-date/currency filters: pass as cursor to continue the scan"
     )
@@ -202,7 +183,7 @@ def _parse_cursor(cursor: str) -> tuple[int, int]:
 # ---------------------------------------------------------------------- list_invoices
 
 
-@tool(toolset=TOOLSET, title="List invoices", read_only=True, idempotent=True)
+@tool(toolset="invoices", title="List invoices", read_only=True, idempotent=True)
 async def list_invoices(
     ctx: Context[Any, Any],
     client_id: Annotated[int | None, Field(ge=1, description="Only this client's invoices")] = None,
@@ -272,13 +253,7 @@ async def list_invoices(
         result = await client.list_page(INVOICES, query, page=page, per_page=limit)
         rows = [invoice_row(parse_invoice(r), detailed) for r in result.rows]
         has_more = page < result.pages
-        out = ListInvoicesOut(
-            invoices=rows,
-            count=len(rows),
-            total_matching=result.total,
-            has_more=has_more,
-            next_page=page + 1 if has_more else None,
-        )
+        out = ListInvoicesOut(invoices=rows, **paging(page, limit, has_more, result.total))
         hint = f" More: call again with page={page + 1}." if has_more else ""
         head = f"{result.total} invoice(s) match; page {page} of {max(result.pages, 1)} shows {len(rows)}.{hint}"
     else:
@@ -299,7 +274,8 @@ async def list_invoices(
         rows, next_cursor, scanned = await _scan(client, query, start_page, start_offset, limit, keep, detailed)
         out = ListInvoicesOut(
             invoices=rows,
-            count=len(rows),
+            page=1,
+            limit=limit,
             has_more=next_cursor is not None,
             next_cursor=next_cursor,
             filtered_client_side=client_side,
@@ -435,7 +411,7 @@ def _detail(inv: Invoice, payments: list[AppliedPayment], detailed: bool) -> Inv
     )
 
 
-@tool(toolset=TOOLSET, title="Get invoice", read_only=True, idempotent=True, not_found=NOT_FOUND_INVOICE)
+@tool(toolset="invoices", title="Get invoice", read_only=True, idempotent=True, not_found=NOT_FOUND_INVOICE)
 async def get_invoice(
     ctx: Context[Any, Any],
     invoice_id: Annotated[int, Field(ge=1, description="FreshBooks invoice id (the id from list_invoices)")],
@@ -508,7 +484,7 @@ def _may_be_overdue(raw: dict[str, Any], as_of_text: str) -> bool:
     return raw.get("status") in OVERDUE_CAPABLE_STATUSES and isinstance(due, str) and "" < due < as_of_text
 
 
-@tool(toolset=TOOLSET, title="List overdue invoices", read_only=True, idempotent=True)
+@tool(toolset="invoices", title="List overdue invoices", read_only=True, idempotent=True)
 async def list_overdue_invoices(
     ctx: Context[Any, Any],
     as_of: Annotated[
@@ -637,7 +613,7 @@ class CreatedInvoiceOut(BaseModel):
     total_matches: bool
 
 
-@tool(toolset=TOOLSET, title="Create draft invoice", read_only=False, destructive=False, idempotent=False)
+@tool(toolset="invoices", title="Create draft invoice", read_only=False, destructive=False, idempotent=False)
 async def create_invoice(
     ctx: Context[Any, Any],
     client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (from find_client)")],
@@ -745,7 +721,7 @@ class SendInvoiceOut(BaseModel):
 
 
 @tool(
-    toolset=TOOLSET,
+    toolset="invoices",
     title="Send invoice",
     read_only=False,
     destructive=False,
@@ -791,6 +767,3 @@ async def send_invoice(
         out,
         f"Invoice #{after.invoice_number} [id {after.id}] {how}; status now {after.v3_status}, due {after.due_date}.",
     )
-
-
-TOOLS = (list_invoices, get_invoice, list_overdue_invoices, create_invoice, send_invoice)

@@ -14,33 +14,23 @@ from pydantic import BaseModel, Field
 from ..freshbooks import PAYMENTS, Query
 from ..freshbooks.invoices import Invoice, Payment, PaymentType, parse_payment
 from ..freshbooks.types import MoneyTotals
-from ..freshbooks.writes import create_reconciled, payment_lookup
+from ..freshbooks.writes import create_reconciled
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
     Money,
     ResponseFormat,
-    Toolset,
     ask_confirmation,
     fb,
     require_confirmation,
     respond,
     tool,
 )
+from ._output import Paged, Row, detailed, paging
 from .invoices import NOT_FOUND_INVOICE, fmt, fmt_totals, load_invoice
 
-TOOLSET = Toolset(
-    id="payments",
-    description="Record payments received against invoices and list them.",
-    default=True,
-    instructions="record_payment records money received on an invoice; list_payments shows what came in.",
-    resources=(PAYMENTS,),
-    scope_area="payments",
-    write_lookup=payment_lookup,
-)
 
-
-class PaymentRow(BaseModel):
+class PaymentRow(Row):
     id: int = Field(description="FreshBooks payment id")
     invoice_id: int | None = None
     invoice_number: str | None = None
@@ -48,14 +38,14 @@ class PaymentRow(BaseModel):
     date: dt.date | None = None
     amount: Money
     type: str | None = None
-    # detailed only
-    note: str | None = None
-    from_credit: bool | None = None
-    overpayment_credit_id: int | None = None
+    note: str | None = detailed()
+    from_credit: bool | None = detailed()
+    overpayment_credit_id: int | None = detailed()
 
 
 def payment_row(p: Payment, detailed: bool = False) -> PaymentRow:
-    row = PaymentRow(
+    return PaymentRow.of(
+        detailed,
         id=p.id,
         invoice_id=p.invoice_id,
         invoice_number=p.invoice_number,
@@ -63,12 +53,10 @@ def payment_row(p: Payment, detailed: bool = False) -> PaymentRow:
         date=p.date,
         amount=p.amount,
         type=p.type,
+        note=p.note,
+        from_credit=p.from_credit,
+        overpayment_credit_id=p.overpayment_id,
     )
-    if detailed:
-        row.note = p.note
-        row.from_credit = p.from_credit
-        row.overpayment_credit_id = p.overpayment_id
-    return row
 
 
 def payment_text(r: PaymentRow) -> str:
@@ -144,7 +132,7 @@ class RecordPaymentOut(BaseModel):
 
 
 @tool(
-    toolset=TOOLSET,
+    toolset="payments",
     title="Record payment",
     read_only=False,
     destructive=False,
@@ -220,16 +208,12 @@ async def record_payment(
 # ---------------------------------------------------------------------- list_payments
 
 
-class ListPaymentsOut(BaseModel):
+class ListPaymentsOut(Paged):
     payments: list[PaymentRow]
-    count: int
-    total_matching: int
     page_totals: list[Money] = Field(description="Sum of the payments on this page, per currency")
-    has_more: bool
-    next_page: int | None = None
 
 
-@tool(toolset=TOOLSET, title="List payments", read_only=True, idempotent=True)
+@tool(toolset="payments", title="List payments", read_only=True, idempotent=True)
 async def list_payments(
     ctx: Context[Any, Any],
     client_id: Annotated[int | None, Field(ge=1, description="Only payments from this client")] = None,
@@ -257,20 +241,10 @@ async def list_payments(
     rows = [payment_row(parse_payment(r), detailed) for r in result.rows]
     totals = MoneyTotals(r.amount for r in rows)
     has_more = page < result.pages
-    out = ListPaymentsOut(
-        payments=rows,
-        count=len(rows),
-        total_matching=result.total,
-        page_totals=totals.as_list(),
-        has_more=has_more,
-        next_page=page + 1 if has_more else None,
-    )
+    out = ListPaymentsOut(payments=rows, page_totals=totals.as_list(), **paging(page, limit, has_more, result.total))
     head = (
         f"{result.total} payment(s) match; page {page} of {max(result.pages, 1)} shows {len(rows)} totalling "
         f"{fmt_totals(out.page_totals)}." + (f" More: call again with page={page + 1}." if has_more else "")
     )
     body = "\n".join(payment_text(r) for r in rows)
     return respond(out, f"{head}\n{body}" if body else head)
-
-
-TOOLS = (record_payment, list_payments)
