@@ -23,9 +23,10 @@ outermost ``__call__``), ``access_token``, ``refresh_token`` (current valid one;
 ``business_uuid``, ``business_name``, ``identity_id``, ``today``, ``staff_id`` (always 1: the
 owner's staff id, the value FreshBooks uses for ``expense.staffid``; any positive int is
 accepted), ``db`` (live wire-form dicts: clients, invoices, payments, credits, expenses,
-categories, items, taxes, projects, time_entries), ``write_log``, ``ignored_search_keys``,
-``request_count``, ``token_requests`` ((grant_type, "ok" | error) per token call),
-``set_faults(...)``, ``invoice_is_overdue(inv, as_of)``.
+categories, items, taxes, projects, time_entries, services), ``write_log``, ``emails``,
+``emails_sent(invoice_id)``, ``writes_in_flight``, ``ignored_search_keys``, ``request_count``,
+``token_requests`` ((grant_type, "ok" | error) per token call), ``set_faults(...)``,
+``invoice_is_overdue(inv, as_of)``, ``books`` (the store) and ``resources``.
 
 OAuth app (the one registered app)
     client_id ``sandbox-client-id``, client_secret ``sandbox-client-secret``, redirect_uri
@@ -38,67 +39,25 @@ OAuth app (the one registered app)
     valid until their own expiry after a refresh** (as OAuth servers usually behave).
     ``POST /auth/oauth/revoke`` ``{client_id, client_secret, token}``. Scopes are not enforced.
 
-Families and status codes
-    Identity ``GET /auth/api/v1/users/me`` -> ``{"response": {...}}``. Accounting
-    ``/accounting/account/{account_id}/``: ``users/clients``, ``invoices/invoices``,
-    ``payments/payments``, ``expenses/expenses``, ``expenses/categories`` (get/list only; other
-    verbs 405), ``items/items``, ``taxes/taxes``. Deletes: PUT ``vis_state: 1`` for clients,
-    payments, expenses, items; HTTP DELETE for invoices (soft: vis_state 1; PUT vis_state also
-    works) and taxes (hard) -> 200 ``{"response": {}}``. Projects ``/projects/business/{id}/
-    projects|project[/{id}]`` and ``/timetracking/business/{id}/time_entries[/{id}]`` (DELETE ->
-    204). Choices where the fact sheet is silent: wrong account_id -> 403 errno 1003; wrong
-    business_id -> 403 ``{"message": ..}``; body validation errors -> **422** with the classic
-    ``{"response": {"errors": [{errno, field, message, object, value}]}}`` (1001 RequiredField,
-    1004 InvalidValue, 1012 unknown referenced id, 1015/1033 bad int/date, 1018 bad percent);
-    query errors (bad page/per_page/filter values: 1013, 1014, 1023, 1024, 1032) -> **400**.
-    401 bodies: accounting uses the google.rpc shape (``code`` 16, reason "1003"), identity
-    ``{"error": "unauthenticated", ..}``, projects ``{"message": ..}``. Unknown accounting path
-    -> 404 errno 1012. 404 for ids: accounting errno 1012 with field/object per resource
-    (userid/client, invoiceid/invoice, expenseid/expense, logid/payment, categoryid/category,
-    itemid/item, taxid/tax); projects ``{"error": "Requested resource could not be found."}``.
-    PUT phases: ``vis_state`` in a PUT body -> only vis_state applies; invoice actions
-    (``action_mark_as_sent``, ``action_email``) -> only the action applies; ``status: 2`` with
-    ordinary fields also marks sent. Deleted records still come back from GET-by-id.
+Layout (the way moto organises its fakes of SaaS APIs)
+    ``resources/<name>.py``  one module per FreshBooks resource: its model (fields, defaults,
+        derived fields), validation, search keys, sorts, includes, seeding and wire form, as one
+        :class:`~.resource.Resource` of named fields; ``resources/__init__.py`` lists them.
+    ``routes/``  one module per API family (accounting, business = projects/time tracking/comments,
+        identity, oauth, debug), serving any resource by those fields alone.
+    shared machinery that knows no resource by name: ``books.py`` (store), ``query.py`` (filters,
+        sorts, paging), ``fields.py`` (body validation errors), ``_wire.py`` (money, dates, error
+        bodies), ``faults.py`` + ``asgi.py`` (faults), ``seed.py`` (runs each resource's seeding).
+    To add a resource: write ``resources/<name>.py`` and list its ``RESOURCE`` in
+    ``resources/__init__.py``; the routes, the contract and CONTRACT.md follow.
 
-Search keys (``search[key]=v``; lists as ``search[keys][]=v``; raw or %-encoded brackets; the
-SDK's bare ``key=value`` form is accepted for these keys too). Unknown keys are ignored like the
-real API but counted in ``ignored_search_keys``. ``_like`` is a case-insensitive substring.
-Booleans: true/false/1/0 in any case; a blank value means true (``has_outstanding`` etc.).
-    clients: email (case-insensitive equals), userid, userids, address_like (p_* and s_*),
-        fname_like, lname_like, note_like, organization_like, phone_like (bus/home/mob/fax),
-        user_like (fname, lname, "fname lname", organization, email, username), has_credit,
-        has_draft, has_outstanding, has_overdue, updated_min/_max, vis_state. (No email_like.)
-    invoices: customerid, customerids, invoiceid, invoiceids, invoice_number,
-        invoice_number_like, date_min/_max (on create_date), updated_min/_max, v3_status (the only
-        status filter; ``overdue`` is a value), vis_state, currency_code (plausible, not in docs).
-    expenses: expenseid(s), clientid(s), clientid_not, staffid(s), profileid(s), categoryid(s),
-        projectid(s), has_receipt, amount_min/_max, date_min/_max, updated_min/_max, vis_state,
-        vendor_like (plausible, not in docs).
-    categories: categoryid(s), name (like, on ``category``), is_cogs, is_editable, parentid.
-    payments: logid(s), date_min/_max, amount_min/_max, updated_min/_max, type, customerid(s),
-        clientid(s), currency, invoiceid, notes (like), from_credit, client_name (like),
-        number (like, invoice number), payment_or_credit (invoice|credit), vis_state.
-    items: itemid(s), sku, description (like), unit_cost/inventory/qty _min/_max, updated_min/_max.
-    taxes: taxid(s), name (like), number (like), compound, updated_min/_max.
-    projects (bare): active, complete, client_id, updated_since; sort created_at|due_date|title
-        (``-field`` descending). time entries (bare): billable, billed, include_deleted,
-        client_id, identity_id, project_id, started_from, started_to (inclusive).
-
-Between semantics: ``*_min`` is inclusive, ``*_max`` is **exclusive** for every resource,
-for dates (``date_max=2026-07-01`` excludes July 1st), datetimes and amounts.
-
-Sorts (accounting, ``sort=<key>_asc|_desc``; unknown keys ignored; default order id ascending):
-clients client_id, organization_name, email, bus_phone, updated, fullname, primarycontact,
-outstanding, overdue, credit; invoices invoice_date, invoice_number; expenses date, amount,
-vendor (plausible); payments date, amount; categories/items/taxes name.
-
-Includes: invoices ``lines`` (others accepted, ignored); clients ``outstanding_balance``,
-``overdue_balance``, ``credit_balance``, ``draft_balance``, ``grand_total_balance`` (lists of
-``{"amount": money}`` per currency, empty list when zero), ``contacts``, ``late_reminders``;
-expenses ``category``, ``project``, ``attachment``; payments ``invoice``, ``client``.
-
-Pagination: default per_page 15 (accounting) / 30 (projects, time entries); per_page capped at
-100; page 0 -> 1; past the end -> empty list; empty result -> page 1, pages 0, total 0.
+Contract: every endpoint, method, search key, include, sort and quirk is generated from the code:
+``mcp_server_freshbooks.sandbox.contract.describe()`` (data), ``sandbox --describe [json]`` and
+``sandbox/CONTRACT.md`` (kept in sync by tests/sandbox/test_contract.py). Family conventions in
+brief: accounting ``{"response": {"result": ...}}``, ``search[key]=v`` (unknown keys ignored but
+counted in ``ignored_search_keys``), ``*_min`` inclusive and ``*_max`` **exclusive**,
+``sort=key_asc|_desc``, ``include[]=``, 422 body / 400 query errors in the classic errors
+envelope; business family bare JSON with ``meta``, bare ``key=v`` filters, errno 2001 errors.
 
 Invoice rules: amount = lines - discount (``discount_value`` %) + per-line taxes (percent of the
 discounted line, rounded per line); paid = min(sum of live payments, amount). status 1 draft,
@@ -134,7 +93,9 @@ Seeded books are deterministic for (seed, today): clients in USD/CAD/EUR (client
 seed 000's example client: first1 last1, company1, email1@freshbooks.com, Toronto, USD), a few
 archived and one deleted; invoices across every status with overdue ages 1..400 days and some
 due exactly today; payments for paid/partial ones; expenses over the last 18 months across a
-fixed 22-category tree (ids 4100001..); items, taxes, projects and time entries.
+fixed 22-category tree (ids 4100001..); items, taxes, projects and time entries; services
+(ids 4054001.., seeded without random numbers). tests/sandbox/test_fingerprint.py pins the books
+for seeds 7 and 42: a change to them must be deliberate.
 """
 
 from .app import Sandbox

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
+import json
 import logging
+import re
 import socket
 import sys
 from datetime import date
@@ -13,6 +16,7 @@ from datetime import date
 import uvicorn
 
 from .app import Sandbox
+from .contract import describe, markdown
 from .options import SandboxOptions
 
 
@@ -59,6 +63,14 @@ def _positive(text: str) -> int:
     return value
 
 
+def _regex(text: str) -> str:
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise argparse.ArgumentTypeError(f"invalid regex {text!r}: {exc}") from None
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mcp-server-freshbooks sandbox",
@@ -77,12 +89,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-rate", type=_rate, default=0.0)
     p.add_argument("--rate-limit", type=_positive, default=None, help="max requests per second (429 beyond)")
     p.add_argument("--drop-rate", type=_rate, default=0.0)
+    p.add_argument("--write-latency-ms", type=_nonneg, default=0, help="sleep before applying a write")
+    p.add_argument("--write-latency-match", type=_regex, default=None, metavar="REGEX", help='on "METHOD /path"')
     p.add_argument("--access-token", default=None, help="use this fixed access token")
     p.add_argument("--two-businesses", action="store_true")
     p.add_argument(
         "--list-cache", action="store_true", help="answer repeated list queries from a cache (fast, like indexed data)"
     )
     p.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback host")
+    p.add_argument(
+        "--describe",
+        nargs="?",
+        const="markdown",
+        choices=("markdown", "json"),
+        help="print the contract (endpoints, search keys, includes, sorts, quirks) and exit",
+    )
     return p
 
 
@@ -93,21 +114,8 @@ def _say(text: str, *, err: bool = False) -> None:
     stream.flush()
 
 
-def run_sandbox_cli(argv: list[str]) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse already printed its one-line error
-        return int(exc.code or 0)
-    if not _is_loopback(args.host) and not args.allow_remote:
-        _say(
-            f"mcp-server-freshbooks sandbox: error: refusing non-loopback host {args.host!r} "
-            "(pass --allow-remote to override)",
-            err=True,
-        )
-        return 2
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    opts = SandboxOptions(
+def _options(args: argparse.Namespace) -> SandboxOptions:
+    return SandboxOptions(
         seed=args.seed,
         today=args.today,
         clients=args.clients,
@@ -119,22 +127,30 @@ def run_sandbox_cli(argv: list[str]) -> int:
         fail_rate=args.fail_rate,
         rate_limit=args.rate_limit,
         drop_rate=args.drop_rate,
+        write_latency_ms=args.write_latency_ms,
+        write_latency_match=args.write_latency_match,
         access_token=args.access_token,
         two_businesses=args.two_businesses,
         list_cache=args.list_cache,
     )
-    sandbox = Sandbox(opts)
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((args.host, args.port))
-    except OSError as exc:
-        _say(f"mcp-server-freshbooks sandbox: error: cannot bind {args.host}:{args.port}: {exc}", err=True)
-        return 1
+
+
+def _announce(sandbox: Sandbox, base_url: str) -> None:
+    _say(f"FreshBooks sandbox listening on {base_url}")
+    _say(f"base_url={base_url}")
+    _say(f"access_token={sandbox.access_token}")
+    _say(f"refresh_token={sandbox.refresh_token}")
+    _say(f"account_id={sandbox.account_id}")
+    _say(f"business_id={sandbox.business_id}")
+    _say(f"oauth_client_id={sandbox.oauth_client_id}")
+    _say(f"oauth_client_secret={sandbox.oauth_client_secret}")
+    _say(f"redirect_uri={sandbox.redirect_uri}")
+
+
+def _serve(sandbox: Sandbox, host: str, sock: socket.socket, family: socket.AddressFamily) -> None:
     port = sock.getsockname()[1]
-    host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
-    base_url = f"http://{host}:{port}"
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    base_url = f"http://{shown}:{port}"
     server = uvicorn.Server(uvicorn.Config(sandbox.app, log_level="warning", access_log=False, lifespan="off"))
 
     async def announce() -> None:
@@ -142,15 +158,7 @@ def run_sandbox_cli(argv: list[str]) -> int:
             if server.should_exit:
                 return
             await asyncio.sleep(0.01)
-        _say(f"FreshBooks sandbox listening on {base_url}")
-        _say(f"base_url={base_url}")
-        _say(f"access_token={sandbox.access_token}")
-        _say(f"refresh_token={sandbox.refresh_token}")
-        _say(f"account_id={sandbox.account_id}")
-        _say(f"business_id={sandbox.business_id}")
-        _say(f"oauth_client_id={sandbox.oauth_client_id}")
-        _say(f"oauth_client_secret={sandbox.oauth_client_secret}")
-        _say(f"redirect_uri={sandbox.redirect_uri}")
+        _announce(sandbox, base_url)
 
     async def main() -> None:
         task = asyncio.create_task(announce())
@@ -159,10 +167,39 @@ def run_sandbox_cli(argv: list[str]) -> int:
         finally:
             task.cancel()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
+
+
+def run_sandbox_cli(argv: list[str]) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed its one-line error
+        return int(exc.code or 0)
+    if args.describe:
+        _say(json.dumps(describe(), indent=2) if args.describe == "json" else markdown().rstrip("\n"))
+        return 0
+    if not _is_loopback(args.host) and not args.allow_remote:
+        _say(
+            f"mcp-server-freshbooks sandbox: error: refusing non-loopback host {args.host!r} "
+            "(pass --allow-remote to override)",
+            err=True,
+        )
+        return 2
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    sandbox = Sandbox(_options(args))
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        _say(f"mcp-server-freshbooks sandbox: error: cannot bind {args.host}:{args.port}: {exc}", err=True)
+        sock.close()
+        return 1
+    try:
+        _serve(sandbox, args.host, sock, family)
     finally:
         sock.close()
     return 0
