@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from ._wire import EASTERN, JSON, PROJECT_NOT_FOUND, ApiError, acct_error
 from .asgi import SandboxApp
-from .books import Books
+from .books import Books, Db
 from .faults import FaultConfig, Faults
 from .oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, TokenStore
 from .options import EmailLogEntry, SandboxOptions, WriteLogEntry
@@ -77,7 +77,7 @@ class Sandbox:
 
     # ------------------------------------------------------------------ public helpers
     @property
-    def db(self) -> object:
+    def db(self) -> Db:
         return self.books.db
 
     @property
