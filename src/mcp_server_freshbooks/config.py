@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -67,6 +67,11 @@ class Settings(BaseModel):
     toolsets: tuple[str, ...] | None = Field(default=None, description="FRESHBOOKS_TOOLSETS (None: the defaults)")
     dynamic_toolsets: bool = Field(default=False, description="FRESHBOOKS_DYNAMIC_TOOLSETS")
     max_concurrency: int = Field(default=4, ge=1, le=16, description="FRESHBOOKS_MAX_CONCURRENCY")
+    # ask: elicitation whenever the host supports it, confirm=true only where it cannot ask;
+    # elicit: only elicitation (confirm=true refused); never: no confirmation (unattended pipelines).
+    confirm_writes: Literal["ask", "elicit", "never"] = Field(default="ask", description="FRESHBOOKS_CONFIRM_WRITES")
+    # One request's deadline; a write whose reply did not come is looked up again 1.25x this later.
+    request_timeout: float = Field(default=30.0, ge=0.1, le=300, description="FRESHBOOKS_REQUEST_TIMEOUT")
     mcp_http_token: SecretStr | None = Field(default=None, description="FRESHBOOKS_MCP_HTTP_TOKEN")
 
     @field_validator("api_url", "auth_url")
@@ -81,6 +86,17 @@ class Settings(BaseModel):
     @classmethod
     def _bool(cls, value: Any) -> bool:
         return _parse_bool(value)
+
+    @field_validator("confirm_writes", mode="before")
+    @classmethod
+    def _confirm_policy(cls, value: Any) -> Any:
+        text = str(value).strip().lower()
+        if text not in ("ask", "elicit", "never"):
+            raise ValueError(
+                f"{value!r} is not a confirmation policy; use ask (default: ask the user, through the app when it "
+                "can), elicit (only through the app) or never (unattended pipelines)"
+            )
+        return text
 
     @field_validator("toolsets", mode="before")
     @classmethod

@@ -115,6 +115,7 @@ def _make_client_factory(
                 token_source=token_source or StaticTokenSource(sb.access_token),
                 transport=httpx.ASGITransport(app=sb.app),
                 max_concurrency=settings.max_concurrency,
+                timeout=settings.request_timeout,
             )
         elif demo:
             client = FreshBooksClient(
@@ -122,6 +123,7 @@ def _make_client_factory(
                 token_source=StaticTokenSource(DEMO_TOKEN),
                 transport=httpx.ASGITransport(app=_DemoBooks()),
                 max_concurrency=settings.max_concurrency,
+                timeout=settings.request_timeout,
             )
         else:
             client = FreshBooksClient(
@@ -129,6 +131,7 @@ def _make_client_factory(
                 token_source=token_source or _stored_token_source(settings),
                 transport=transport,
                 max_concurrency=settings.max_concurrency,
+                timeout=settings.request_timeout,
                 account_id=settings.account_id,
                 business=settings.business,
             )

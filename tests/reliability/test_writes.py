@@ -30,6 +30,8 @@ from mcp_server_freshbooks.sandbox import Sandbox, SandboxOptions
 
 pytestmark = pytest.mark.anyio
 
+SETTLE = 0.05  # seconds before the second lookup; in-process there is no request still in flight
+
 
 class Scripted:
     """Loses POST replies (and optionally fails GETs) on a script, in front of the sandbox app."""
@@ -85,6 +87,7 @@ async def wired(sb: Sandbox) -> Any:
         token_source=StaticTokenSource(sb.access_token),
         transport=httpx.ASGITransport(app=layer),
         retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.02, total_budget=5),
+        settle_delay=SETTLE,
     )
     async with client:
         yield client, layer
@@ -262,7 +265,8 @@ async def test_tools_create_exactly_once_when_the_reply_is_lost(sb: Sandbox, too
 
     layer = Scripted(sb.app)
     server = build_server(
-        load_settings(environ={}, use_dotenv=False).with_overrides(api_url="http://freshbooks.test"),
+        # In-process nothing stays in flight: a short deadline keeps the settle wait short.
+        load_settings(environ={}, use_dotenv=False).with_overrides(api_url="http://freshbooks.test", request_timeout=0.2),
         transport=httpx.ASGITransport(app=layer),
         token_source=StaticTokenSource(sb.access_token),
     )

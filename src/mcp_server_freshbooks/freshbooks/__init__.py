@@ -2,6 +2,7 @@
 
 from .api import ClientStats, FreshBooksClient, Page, RetryPolicy, StaticTokenSource, TokenSource
 from .errors import (
+    AppliedError,
     AuthError,
     BusinessSelectionError,
     ConflictError,
@@ -26,6 +27,7 @@ __all__ = [
     "ITEMS",
     "PAYMENTS",
     "TAXES",
+    "AppliedError",
     "AuthError",
     "Business",
     "BusinessSelectionError",

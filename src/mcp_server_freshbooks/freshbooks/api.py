@@ -32,6 +32,7 @@ from .errors import (
     parse_error,
 )
 from .identity import Business, Identity, parse_identity, select_business
+from .locks import PROCESS_LOCKS, KeyedLock
 from .query import Query, Resource
 from .types import today_in
 
@@ -41,7 +42,26 @@ ProgressCallback = Callable[[int, int], Awaitable[None] | None]
 """Called with (pages done, pages in all) as a multi-page read advances."""
 
 MAX_PER_PAGE = 100
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+# Methods whose repeat has the same effect as one send. A PUT is one of them only when it is a pure
+# update (it sets values); a PUT carrying an action (action_email, action_mark_as_sent...) emails
+# or changes state each time it lands, so the client never re-sends it on its own: the write
+# primitive (writes.py) decides after looking the record up.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE"})
+ACTION_PREFIX = "action_"
+
+
+def is_pure_update(body: Any) -> bool:
+    """True when a PUT body only sets values: no `action_*` key at the top or under the resource key."""
+    if not isinstance(body, dict):
+        return True
+    parts = [body, *(v for v in body.values() if isinstance(v, dict))]
+    return not any(str(k).startswith(ACTION_PREFIX) for part in parts for k in part)
+
+
+def may_resend(method: str, body: Any) -> bool:
+    """Whether the client itself may re-send this request after a lost reply or a 5xx."""
+    method = method.upper()
+    return method in IDEMPOTENT_METHODS or (method == "PUT" and is_pure_update(body))
 
 
 class TokenSource(Protocol):
@@ -151,8 +171,15 @@ class FreshBooksClient:
         account_id: str | None = None,
         business: str | None = None,
         rng: random.Random | None = None,
+        locks: KeyedLock | None = None,
+        settle_delay: float | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        self.timeout = timeout
+        # How long the write primitive waits before a second lookup after an unknown outcome:
+        # longer than one attempt's own deadline, so a request still in flight has landed or never will.
+        self.settle_delay = settle_delay if settle_delay is not None else timeout * 1.25
+        self.locks: KeyedLock = locks or PROCESS_LOCKS
         self.max_concurrency = max_concurrency
         self.retry = retry or RetryPolicy()
         self.stats = ClientStats()
@@ -201,15 +228,18 @@ class FreshBooksClient:
         *,
         params: list[tuple[str, str]] | dict[str, str] | None = None,
         json: Any = None,
+        resend: bool | None = None,
     ) -> Any:
         """Send one request with retries; return the decoded body or raise a `FreshBooksError`.
 
-        Retries 429 (honouring Retry-After), 5xx and connection failures for GET/PUT/DELETE. A POST
-        is retried only when FreshBooks provably did not process it (429, or the connection was never
-        made); a POST whose response was lost raises `WriteOutcomeUnknownError` instead of re-sending.
+        Retries 429 (honouring Retry-After), 5xx and connection failures for GET/DELETE and pure-update
+        PUTs (`may_resend`; `resend` overrides). Anything else (a POST, a PUT with an action) is
+        re-sent only when FreshBooks provably did not process it (429, or the connection was never
+        made); a lost reply raises `WriteOutcomeUnknownError` and a 5xx is raised as is, for the
+        write primitive to settle by looking the record up.
         """
         method = method.upper()
-        idempotent = method in IDEMPOTENT_METHODS
+        idempotent = may_resend(method, json) if resend is None else resend
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.retry.total_budget
         attempt = 0
@@ -391,7 +421,11 @@ class FreshBooksClient:
     async def update(
         self, resource: Resource, resource_id: int, fields: dict[str, Any], *, includes: tuple[str, ...] = ()
     ) -> dict[str, Any]:
-        """Partial update. Note FreshBooks' quirk: a `vis_state` in `fields` discards every other field."""
+        """Partial update. Note FreshBooks' quirk: a `vis_state` in `fields` discards every other field.
+
+        Re-sent after a lost reply only when it is a pure update (`is_pure_update`); actions go
+        through writes.act, which settles a lost reply by looking the record up.
+        """
         query = Query(resource).include(*includes) if includes else None
         body = await self.request(
             "PUT",

@@ -7,6 +7,7 @@ bookkeeper acts on, with balances (from the `*_balance` includes) as `Money` per
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,3 +165,102 @@ class ClientRecord:
 def money_text(amounts: list[Money]) -> str:
     """`1234.50 USD + 80.00 EUR` (never summed across currencies), or `0`."""
     return " + ".join(f"{m.wire()['amount']} {m.code}" for m in amounts) or "0"
+
+
+# ---------------------------------------------------------------------- duplicate-guard identity
+
+# Letters of other scripts that look like Latin ones (the common homoglyphs of names and emails).
+_CONFUSABLES = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+        "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "һ": "h",
+        "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l",
+        # Greek
+        "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+        "τ": "t", "υ": "u", "χ": "x", "γ": "y",
+    }
+)  # fmt: skip
+_TRAILING_PUNCT = ".,;:!?-–—'\"·•"  # "Acme Corp." is "Acme Corp"
+
+
+def _scripts(word: str) -> set[str]:
+    """The scripts of a word's letters, from their Unicode names (LATIN, CYRILLIC, GREEK...)."""
+    found = set()
+    for ch in word:
+        if ch.isalpha():
+            name = unicodedata.name(ch, "")
+            found.add(name.split(" ")[0] if name else "?")
+    return found
+
+
+def _visible(text: str) -> str:
+    """NFKC, every Unicode space as one space, invisible format characters (zero-width...) removed."""
+    text = unicodedata.normalize("NFKC", text)
+    chars = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category == "Cf" or (category.startswith("C") and ch not in "\t\n"):
+            continue  # zero-width spaces/joiners, bidi marks, controls
+        chars.append(" " if ch.isspace() or category == "Zs" else ch)
+    return " ".join("".join(chars).split())
+
+
+def normalize_name(text: str) -> str:
+    """An organization or person name as the duplicate guard compares it.
+
+    NFKC (full-width letters become ASCII), casefold, all Unicode spaces collapsed, invisible
+    characters removed, trailing punctuation ignored: "ＡＣＭＥ\u00a0Corp." == "acme corp".
+    """
+    return _visible(text).casefold().rstrip(_TRAILING_PUNCT + " ")
+
+
+def name_skeleton(text: str) -> str:
+    """`normalize_name` without spaces (a zero-width space may stand for one), look-alike letters of
+    other scripts mapped to Latin: "Асme\u200bCorp" -> "acmecorp"."""
+    return normalize_name(text).replace(" ", "").translate(_CONFUSABLES)
+
+
+def mixes_scripts(text: str) -> bool:
+    """True when one word mixes letters of several scripts (a Cyrillic "о" in a Latin name)."""
+    return any(len(_scripts(word)) > 1 for word in _visible(text).split())
+
+
+def normalize_email(text: str) -> str:
+    """An email as the duplicate guard compares it: NFKC, invisible characters out, casefold,
+    `+tag` of the local part folded ("Ann+billing@X.com" == "ann@x.com")."""
+    email = "".join(_visible(text).split()).casefold()
+    local, at, domain = email.rpartition("@")
+    if not at:
+        return email
+    return f"{local.split('+', 1)[0]}@{domain.rstrip('.')}"
+
+
+def identity_keys(fields: dict[str, Any]) -> tuple[str, ...]:
+    """Lock keys of a client create: one per normalized identity it could collide on."""
+    keys = []
+    if fields.get("email"):
+        keys.append("client-identity:email:" + normalize_email(str(fields["email"])).translate(_CONFUSABLES))
+    if fields.get("organization"):
+        keys.append("client-identity:org:" + name_skeleton(str(fields["organization"])))
+    name = " ".join(str(fields[k]) for k in ("fname", "lname") if fields.get(k))
+    if name and not keys:
+        keys.append("client-identity:name:" + name_skeleton(name))
+    return tuple(keys)
+
+
+def duplicate_of(fields: dict[str, Any], rec: ClientRecord) -> str | None:
+    """Why `rec` is (or may be) the client these create fields describe, or None."""
+    email = fields.get("email")
+    if email and rec.email:
+        if normalize_email(str(email)) == normalize_email(rec.email):
+            return "email"
+        if normalize_email(str(email)).translate(_CONFUSABLES) == normalize_email(rec.email).translate(_CONFUSABLES):
+            return "email (look-alike: it mixes letters of different scripts)"
+    org = fields.get("organization")
+    if org and rec.organization:
+        if normalize_name(str(org)).replace(" ", "") == normalize_name(rec.organization).replace(" ", ""):
+            return "organization"
+        if name_skeleton(str(org)) == name_skeleton(rec.organization):
+            return "organization (possible look-alike: letters of different scripts)"
+    return None

@@ -89,6 +89,14 @@ class WriteOutcomeUnknownError(TransportError):
     """
 
 
+class AppliedError(FreshBooksError):
+    """The write WAS applied, but something after it failed (e.g. reading the result back).
+
+    Its message says what was recorded and where to look; it never advises a retry, since
+    following such advice would apply the write a second time.
+    """
+
+
 class BusinessSelectionError(FreshBooksError):
     """The identity has no usable business, or several and none was chosen."""
 

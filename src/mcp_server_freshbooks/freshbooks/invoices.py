@@ -13,6 +13,11 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, get_args
 
+# Payments live in payments.py; re-exported so older imports keep working.
+from .payments import PAYMENT_TYPES as PAYMENT_TYPES
+from .payments import Payment as Payment
+from .payments import PaymentType as PaymentType
+from .payments import parse_payment as parse_payment
 from .types import Money, parse_date, to_decimal, to_int
 
 ZERO = Decimal(0)
@@ -49,25 +54,6 @@ V3_STATUSES: tuple[str, ...] = get_args(V3Status)
 # viewed/partial; a part-paid overdue invoice may say "partial" or "overdue".
 OPEN_V3_STATUSES = ("overdue", "sent", "viewed", "partial")
 
-PaymentType = Literal[
-    "Check",
-    "Credit",
-    "Cash",
-    "Bank Transfer",
-    "Credit Card",
-    "Debit",
-    "PayPal",
-    "2Checkout",
-    "VISA",
-    "MASTERCARD",
-    "DISCOVER",
-    "AMEX",
-    "DINERS",
-    "JCB",
-    "ACH",
-    "Other",
-]
-PAYMENT_TYPES: tuple[str, ...] = get_args(PaymentType)
 
 AgingBucket = Literal["1-30", "31-60", "61-90", "90+"]
 AGING_BUCKETS: tuple[AgingBucket, ...] = ("1-30", "31-60", "61-90", "90+")
@@ -152,21 +138,6 @@ class Invoice:
         return self.status in PAID_STATUSES or self.v3_status in ("paid", "autopaid")
 
 
-@dataclass(frozen=True)
-class Payment:
-    id: int
-    invoice_id: int | None
-    client_id: int | None
-    date: date | None
-    amount: Money
-    type: str | None
-    note: str | None
-    from_credit: bool
-    overpayment_id: int | None
-    vis_state: int
-    invoice_number: str | None = None
-
-
 def client_display_name(raw: dict[str, Any]) -> str:
     """An invoice's client as people know it: organization, else the contact's name."""
     for key in ("current_organization", "organization"):
@@ -232,27 +203,6 @@ def parse_invoice(raw: dict[str, Any]) -> Invoice:
         due_offset_days=to_int(raw.get("due_offset_days")) if raw.get("due_offset_days") is not None else None,
         lines=lines,
         raw=raw,
-    )
-
-
-def parse_payment(raw: dict[str, Any], default_code: str | None = None) -> Payment:
-    amount = Money.parse(raw.get("amount"), default_code=default_code)
-    if amount is None:
-        raise ValueError(f"payment {raw.get('id')} has no amount")
-    invoice = raw.get("invoice")
-    number = _str(invoice.get("invoice_number")) if isinstance(invoice, dict) else None
-    return Payment(
-        id=to_int(raw.get("id") or raw.get("logid")),
-        invoice_id=to_int(raw.get("invoiceid")) or None,
-        client_id=to_int(raw.get("clientid")) or None,
-        date=parse_date(raw.get("date")),
-        amount=amount,
-        type=_str(raw.get("type")),
-        note=_str(raw.get("note")),
-        from_credit=bool(raw.get("from_credit")),
-        overpayment_id=to_int(raw.get("overpaymentid")) or None,
-        vis_state=to_int(raw.get("vis_state")),
-        invoice_number=number,
     )
 
 

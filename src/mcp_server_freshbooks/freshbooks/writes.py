@@ -1,54 +1,69 @@
-"""Creates whose outcome is unknown are resolved by looking the record up, never by re-sending blindly.
+"""The write primitive: every write to FreshBooks goes through here, classified by its effect.
 
-A POST can fail in two ways that leave us not knowing whether FreshBooks applied it: the connection
-broke after the request was sent (`WriteOutcomeUnknownError`), or FreshBooks answered 5xx (real
-FreshBooks may fail *after* applying). Re-sending could record a payment twice; giving up could
-lose a write the user believes was made. So:
+Effects (`classify`): a pure UPDATE sets values, so the HTTP client may re-send it after a lost
+reply; a CREATE makes a record; an ACTION emails or moves money (a payment, `action_email`, mark
+as sent). Creates and actions are never re-sent blindly. After a lost reply, a timeout or a 5xx:
 
-1. BEFORE the POST, snapshot the ids of records that a narrow search for "this write" returns
-   (e.g. the payments on this invoice). A legitimately separate identical write made earlier is in
+1. BEFORE sending, snapshot what a narrow lookup for "this write" returns (the ids of the payments
+   on this invoice; the invoice's version stamp). A separate identical write made earlier is in
    that snapshot and can never be mistaken for ours.
-2. Send the POST. On an unknown outcome, run the same search and keep the records that are NEW
-   (not in the snapshot) and match the fields we sent.
-   - exactly one new match: it was applied once; return it (read back with the caller's includes);
-   - none: provably absent, so re-send (no longer blind), up to `attempts` POSTs in all;
-   - several: someone else created an identical record meanwhile; we cannot tell which is ours,
-     so raise an error naming the ids to check;
-   - the lookup itself fails: raise `WriteOutcomeUnknownError` naming exactly what to look for.
+2. After an unknown outcome, look again: exactly one NEW match (or the action's mark on the
+   record) means it was applied once: return it. Nothing yet: the request may still be in flight,
+   so wait a settle delay longer than one attempt's own deadline and look once more; only when
+   that still shows nothing is it re-sent. Several new matches, a failed lookup or an action whose
+   effect cannot be seen on the record: raise `WriteOutcomeUnknownError` naming what to check.
+
+Checks and the writes they guard run under keyed locks (locks.py): per invoice for payments and
+sends, per normalized identity for client creates, per lookup fingerprint for identical creates
+(so two identical creates never interleave). A record is adopted as ours only when no other write
+on the same key gave up with an unknown outcome that may still land (`Held.may_adopt`).
 
 Matching is deliberately lenient on formatting (case, surrounding spaces, "12.3" vs "12.30") and
 strict on identity (amount, date, invoice, category...), because a false "absent" re-sends (a
 duplicate) while the snapshot already rules out confusing older records.
-
-Updates (PUT) are idempotent and retried by the client itself; they do not come through here.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any
 
-from .api import FreshBooksClient
-from .errors import FreshBooksError, ServerError, WriteOutcomeUnknownError
+from .api import FreshBooksClient, is_pure_update
+from .errors import AppliedError, FreshBooksError, ServerError, WriteOutcomeUnknownError
+from .locks import Held
 from .query import CLIENTS, EXPENSES, INVOICES, PAYMENTS, Query, Resource
 from .types import to_int
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "Action",
+    "Effect",
     "Lookup",
     "ReconcileStats",
+    "act",
+    "changed_since",
+    "classify",
     "client_lookup",
     "create_reconciled",
+    "exclusive",
     "expense_lookup",
+    "fingerprint_key",
+    "invoice_key",
     "invoice_lookup",
     "lookup_for",
     "payment_lookup",
     "reconcile_stats",
+    "settle_delay",
+    "update",
 ]
 
 JSON = dict[str, Any]
@@ -78,6 +93,7 @@ class ReconcileStats:
     found_applied: int = 0
     resent: int = 0
     unresolved: int = 0
+    settle_waits: int = 0
 
 
 reconcile_stats = ReconcileStats()
@@ -264,6 +280,50 @@ def lookup_for(resource: Resource, fields: Mapping[str, Any]) -> Lookup:
     return build(fields)
 
 
+# ---------------------------------------------------------------------- effects and keys
+
+
+class Effect(StrEnum):
+    """What a write does when it lands, which decides what may be done after a lost reply."""
+
+    UPDATE = "update"  # sets values: landing twice is landing once; the client may re-send it
+    CREATE = "create"  # makes a record: settled by looking it up, re-sent only once proven absent
+    ACTION = "action"  # emails or moves money: settled by looking it up, never re-sent blindly
+
+
+def classify(method: str, resource: Resource, body: Any) -> Effect:
+    """The effect of one request, by what it does rather than its HTTP method."""
+    method = method.upper()
+    if method == "POST":
+        return Effect.ACTION if resource.path == PAYMENTS.path else Effect.CREATE
+    if method == "PUT" and not is_pure_update(body):
+        return Effect.ACTION
+    return Effect.UPDATE
+
+
+def invoice_key(invoice_id: int) -> str:
+    """Lock key for everything that checks then changes what one invoice owes or whether it was sent."""
+    return f"invoice:{int(invoice_id)}"
+
+
+
+
+def fingerprint_key(resource: Resource, lookup: Lookup) -> str:
+    """Lock key shared by every create whose lookup reads the same records (identical creates)."""
+    params = sorted(lookup.query.params())
+    digest = hashlib.sha256(repr((resource.path, params)).encode()).hexdigest()[:24]
+    return f"create:{resource.path}:{digest}"
+
+
+@asynccontextmanager
+async def exclusive(client: FreshBooksClient, *keys: str) -> AsyncIterator[Held]:
+    """Hold these keys (scoped to the client's business) for a check and the write it guards."""
+    # Two businesses (or two sandboxes) never contend; across replicas the same key meets itself.
+    scope = f"{client.api_url}|{(await client.business()).account_id}|"
+    async with client.locks.hold(*(scope + k for k in keys)) as held:
+        yield held
+
+
 # ---------------------------------------------------------------------- the reconciled create
 
 
@@ -281,11 +341,24 @@ async def _new_matches(client: FreshBooksClient, resource: Resource, lookup: Loo
     return [r for r in rows if to_int(r.get("id")) not in before and lookup.matches(r)]
 
 
-def _unknown(lookup: Lookup, why: str) -> WriteOutcomeUnknownError:
+def _unknown(lookup: Lookup, why: str, effect: Effect = Effect.CREATE) -> WriteOutcomeUnknownError:
+    verb = "recording" if effect is Effect.ACTION else "creating"
     return WriteOutcomeUnknownError(
-        f"The outcome of creating {lookup.what} is unknown ({why}). Check with {lookup.check} whether it "
-        "exists before creating it again."
+        f"The outcome of {verb} {lookup.what} is unknown ({why}). Check with {lookup.check} whether it "
+        f"exists before {verb} it again."
     )
+
+
+def settle_delay(client: FreshBooksClient, error: FreshBooksError) -> float:
+    """How long to wait before the second lookup after `error`.
+
+    A lost reply or a timeout may leave the request still in flight: wait longer than one attempt's
+    deadline (`client.settle_delay`). A 5xx is an answer, so the request is over; a short pause
+    covers a gateway that answered while the backend was still finishing.
+    """
+    if isinstance(error, WriteOutcomeUnknownError):
+        return client.settle_delay
+    return min(client.settle_delay, 1.0)
 
 
 async def create_reconciled(
@@ -296,15 +369,55 @@ async def create_reconciled(
     includes: tuple[str, ...] = (),
     lookup: Lookup | None = None,
     attempts: int = 3,
+    keys: tuple[str, ...] = (),
+    outer: Held | None = None,
 ) -> JSON:
     """`client.create(resource, fields, includes=...)`, applied exactly once even when replies are lost.
 
-    Returns the created record (read back with `includes` when it was found by lookup). Raises the
-    client's own errors for refusals (validation, auth...), `ServerError` when FreshBooks kept
-    failing and each lookup proved nothing was created, and `WriteOutcomeUnknownError` (with what
-    to check) when the outcome could not be established.
+    Runs under the lock of its content fingerprint (plus `keys`), so identical creates in this
+    process never interleave; the caller may already hold other keys (`exclusive`) for its own
+    checks: pass that hold as `outer` so its unsettled marks count too. Returns the created record
+    (read back with `includes` when it was found by lookup).
+    Raises the client's own errors for refusals (validation, auth...), `ServerError` when FreshBooks
+    kept failing and each lookup proved nothing was created, and `WriteOutcomeUnknownError` (with
+    what to check) when the outcome could not be established.
     """
     lookup = lookup or lookup_for(resource, fields)
+    effect = classify("POST", resource, fields)
+    async with exclusive(client, fingerprint_key(resource, lookup), *keys) as held:
+        both: Held = held if outer is None else _Both(held, outer)
+        return await _create_held(client, resource, fields, includes, lookup, attempts, effect, both)
+
+
+@dataclass(frozen=True)
+class _Both:
+    """Two holds seen as one: adopt only when both allow it; leave marks on both."""
+
+    inner: Held
+    outer: Held
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.inner.keys + self.outer.keys
+
+    def may_adopt(self) -> bool:
+        return self.inner.may_adopt() and self.outer.may_adopt()
+
+    def leave_unsettled(self, seconds: float) -> None:
+        self.inner.leave_unsettled(seconds)
+        self.outer.leave_unsettled(seconds)
+
+
+async def _create_held(
+    client: FreshBooksClient,
+    resource: Resource,
+    fields: dict[str, Any],
+    includes: tuple[str, ...],
+    lookup: Lookup,
+    attempts: int,
+    effect: Effect,
+    held: Held,
+) -> JSON:
     # Fails before anything is sent when FreshBooks cannot be read: nothing is changed then.
     before = await _candidate_ids(client, resource, lookup)
     last: FreshBooksError | None = None
@@ -315,13 +428,33 @@ async def create_reconciled(
             last = exc
             reconcile_stats.unknown_outcomes += 1
             log.info("create %s: outcome unknown on attempt %d (%s); looking it up", resource.singular, attempt, exc)
-        try:
-            found = await _new_matches(client, resource, lookup, before)
-        except FreshBooksError as exc:
+        found: list[JSON] = []
+        for look in range(2):
+            if look:
+                # Nothing yet: the request may still be in flight. Look again once it can no longer land.
+                reconcile_stats.settle_waits += 1
+                await asyncio.sleep(settle_delay(client, last))
+            try:
+                found = await _new_matches(client, resource, lookup, before)
+            except FreshBooksError as exc:
+                reconcile_stats.unresolved += 1
+                held.leave_unsettled(client.settle_delay)
+                raise _unknown(
+                    lookup, f"{last.message.rstrip('.')}; the lookup failed too: {exc.message.rstrip('.')}", effect
+                ) from None
+            if found:
+                break
+        if len(found) == 1 and not held.may_adopt():
+            # An earlier identical write gave up with an unknown outcome and may have landed since:
+            # this record may be that one, so it is not adopted as ours.
             reconcile_stats.unresolved += 1
+            held.leave_unsettled(client.settle_delay)
             raise _unknown(
-                lookup, f"{last.message.rstrip('.')}; the lookup failed too: {exc.message.rstrip('.')}"
-            ) from None
+                lookup,
+                f"{last.message.rstrip('.')}; a matching new record (id {found[0].get('id')}) appeared, but an "
+                "earlier identical request whose outcome is unknown may have made it",
+                effect,
+            )
         if len(found) == 1:
             reconcile_stats.found_applied += 1
             record = found[0]
@@ -331,25 +464,27 @@ async def create_reconciled(
             try:
                 return await client.get(resource, to_int(record.get("id")), includes=includes)
             except FreshBooksError as exc:
-                raise FreshBooksError(
+                raise AppliedError(
                     f"Created {lookup.what} as {resource.singular} id {record.get('id')}, but reading it back "
                     f"failed ({exc.message.rstrip('.')}). Do not create it again; look it up with {lookup.check}."
                 ) from None
         if len(found) > 1:
             reconcile_stats.unresolved += 1
+            held.leave_unsettled(client.settle_delay)
             ids = ", ".join(str(r.get("id")) for r in found)
             raise _unknown(
                 lookup,
                 f"{last.message.rstrip('.')}; {len(found)} identical new records appeared meanwhile (ids {ids}), "
                 "at most one of them from this call",
+                effect,
             )
         if attempt < attempts:
             reconcile_stats.resent += 1
-            log.info("create %s: verified absent; sending again", resource.singular)
+            log.info("create %s: verified absent after settling; sending again", resource.singular)
     reconcile_stats.unresolved += 1
     assert last is not None
     if isinstance(last, WriteOutcomeUnknownError):
-        # Every lookup proved absence: nothing was created.
+        # Every lookup, after the settle delay, proved absence: nothing was created.
         raise ServerError(
             f"FreshBooks did not complete creating {lookup.what} after {attempts} attempt(s); each time a lookup "
             "confirmed nothing was created. Try again shortly.",
@@ -360,3 +495,95 @@ async def create_reconciled(
     )
     last.args = (last.message,)
     raise last
+
+
+# ---------------------------------------------------------------------- actions and updates
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action on one record (PUT with `action_*`): what it does and how to tell it landed.
+
+    `landed(before, after)` compares the record read before the action with a fresh read: True
+    (it landed), False (provably not), or None (cannot tell from the record). `what` names the
+    effect for a person ("invoice #0042 may have been emailed to ann@x.com"); `check` says what to
+    look at before doing it again.
+    """
+
+    resource: Resource
+    resource_id: int
+    fields: dict[str, Any]
+    landed: Callable[[JSON, JSON], bool | None]
+    what: str
+    check: str
+
+
+def changed_since(before: JSON, after: JSON) -> bool | None:
+    """Whether the record was written after `before` was read (FreshBooks' version/updated stamps)."""
+    for key in ("version", "updated"):
+        old, new = before.get(key), after.get(key)
+        if old and new:
+            return bool(old != new)
+    return None
+
+
+async def act(client: FreshBooksClient, action: Action, before: JSON, held: Held) -> tuple[JSON, bool]:
+    """Send an action once; after a lost reply or 5xx settle it by re-reading the record.
+
+    Must run under `exclusive(...)` on the key the action protects (e.g. `invoice_key`), with
+    `before` read under it, so no other write of this process changes the record meanwhile.
+    Re-sends at most once, and only when a read after the settle delay shows it did not land.
+    Returns the record (as FreshBooks answered, or as re-read) and whether the outcome was settled
+    by re-reading it (the reply was lost or failed, but the action had landed once).
+    """
+    if classify("PUT", action.resource, action.fields) is not Effect.ACTION:
+        raise ValueError("act() is for actions; use update() for pure updates")
+    for attempt in (1, 2):
+        try:
+            return await client.update(action.resource, action.resource_id, action.fields), False
+        except (WriteOutcomeUnknownError, ServerError) as exc:
+            last: FreshBooksError = exc
+            reconcile_stats.unknown_outcomes += 1
+            log.info("action on %s %s: outcome unknown (%s)", action.resource.singular, action.resource_id, exc)
+        verdict: bool | None = None
+        after: JSON = {}
+        for look in range(2):
+            if look:
+                reconcile_stats.settle_waits += 1
+                await asyncio.sleep(settle_delay(client, last))
+            try:
+                after = await client.get(action.resource, action.resource_id)
+            except FreshBooksError:
+                verdict = None
+                break
+            verdict = action.landed(before, after)
+            if verdict is not False:
+                break
+        if verdict is True and held.may_adopt():
+            reconcile_stats.found_applied += 1
+            return after, True
+        if verdict is False and attempt == 1:
+            reconcile_stats.resent += 1
+            log.info("action on %s %s: did not land; sending once more", action.resource.singular, action.resource_id)
+            continue
+        reconcile_stats.unresolved += 1
+        held.leave_unsettled(client.settle_delay)
+        raise WriteOutcomeUnknownError(
+            f"{last.message.rstrip('.')}. The outcome is unknown: {action.what}. {action.check}",
+            method="PUT",
+        )
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def update(
+    client: FreshBooksClient,
+    resource: Resource,
+    resource_id: int,
+    fields: dict[str, Any],
+    *,
+    includes: tuple[str, ...] = (),
+) -> JSON:
+    """A pure update (sets values): safe to re-send, so the client retries it itself."""
+    if classify("PUT", resource, fields) is not Effect.UPDATE:
+        raise ValueError("update() is for pure updates; send actions with act()")
+    return await client.update(resource, resource_id, fields, includes=includes)

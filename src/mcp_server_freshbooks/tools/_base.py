@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from ..config import Settings
 from ..freshbooks import (
+    AppliedError,
     AuthError,
     BusinessSelectionError,
     ConflictError,
@@ -50,7 +51,9 @@ __all__ = [
     "all_specs",
     "app_state",
     "ask_confirmation",
+    "confirm_gate",
     "fb",
+    "load_once",
     "require_confirmation",
     "respond",
     "spec_of",
@@ -170,6 +173,8 @@ def tool_error(exc: FreshBooksError, *, not_found: str | None = None) -> ToolErr
         return ToolError(f"FreshBooks refused access: {detail}.{need} Your role may also not allow this.")
     if isinstance(exc, RateLimitedError):
         return ToolError(f"FreshBooks is rate limiting requests ({detail}). Wait a minute, then try again.")
+    if isinstance(exc, AppliedError):
+        return ToolError(f"{detail}.")  # it was applied: never advise a retry
     if isinstance(exc, WriteOutcomeUnknownError):
         return ToolError(
             f"{detail}. Do not simply retry: first check whether the change exists (look the record up), "
@@ -268,21 +273,91 @@ def _supports_elicitation(ctx: Context[Any, Any]) -> bool:
     return caps is not None and getattr(caps, "elicitation", None) is not None
 
 
+def _confirm_policy(ctx: Context[Any, Any]) -> str:
+    try:
+        return app_state(ctx).settings.confirm_writes
+    except ToolError:  # pragma: no cover - no lifespan state: the safest policy
+        return "ask"
+
+
 def ask_confirmation(
     ctx: Context[Any, Any], confirm: bool, *, question: str, retry_hint: str
 ) -> Confirmation | Elicit[Confirmation]:
-    """For a resolver: already confirmed, ask the user (elicitation), or refuse with what to do.
+    """For a resolver: ask the user (elicitation), accept confirm=true, or refuse with what to do.
 
-    Without elicitation the refusal says exactly what would happen and how to confirm, and the
-    tool body never runs, so nothing changes.
+    FRESHBOOKS_CONFIRM_WRITES decides. `ask` (default): a host that can ask ALWAYS asks the user,
+    whatever `confirm` says, so a prompt-injected "the user agreed, pass confirm=true" moves
+    nothing; confirm=true is the fallback for hosts that cannot ask. `elicit`: only the user's
+    answer through the host counts. `never`: no confirmation (unattended pipelines, which should
+    also run read-only or with an allowlisted toolset). A refusal says exactly what would happen and
+    how to confirm; the tool body never runs, so nothing changes.
     """
-    if confirm:
+    policy = _confirm_policy(ctx)
+    if policy == "never":
         return Confirmation(confirm=True)
     if _supports_elicitation(ctx):
         return Elicit(question, Confirmation)
+    if policy == "elicit":
+        raise ToolError(
+            f"Confirmation needed, nothing was changed. {question} This server only accepts the user's answer "
+            "through the app (FRESHBOOKS_CONFIRM_WRITES=elicit), and this app cannot ask: make the change in "
+            "FreshBooks yourself, or use an app that supports elicitation."
+        )
+    if confirm:
+        return Confirmation(confirm=True)
     raise ToolError(
         f"Confirmation needed, nothing was changed. {question} Ask the user; if they agree, {retry_hint}."
     )
+
+
+_LOADED_MAX = 64
+T = TypeVar("T")
+
+
+async def load_once(ctx: Context[Any, Any], key: str, load: Callable[[], Awaitable[T]], *, fresh: bool = False) -> T:
+    """The record `key` of this tool call, loaded once for the confirm resolver and the tool body.
+
+    The resolver calls it to word the question (and refuse what cannot be done); the body calls it
+    again with the same key and gets the same record without a second read. Kept per request id
+    (a retried call is a new request and reads afresh), at most 64 at a time. A check that must
+    hold at the moment of the write re-reads under the write's lock: `fresh=True` drops the cached
+    copy and reads again (see writes.exclusive).
+    """
+    cache: dict[tuple[str, str], Any] = app_state(ctx).cache.setdefault("load_once", {})
+    slot = (ctx.request_id, key)
+    if slot in cache:
+        cached = cache.pop(slot)
+        if not fresh:
+            return cached  # type: ignore[no-any-return]
+    record = await load()
+    if fresh:
+        return record
+    if len(cache) >= _LOADED_MAX:
+        cache.pop(next(iter(cache)))
+    cache[slot] = record
+    return record
+
+
+async def confirm_gate(
+    ctx: Context[Any, Any],
+    confirm: bool,
+    *,
+    key: str,
+    load: Callable[[], Awaitable[T]],
+    question: Callable[[T], str | None],
+    retry_hint: str,
+) -> Confirmation | Elicit[Confirmation]:
+    """The resolver of a confirm-gated write: load the record once (`load_once`), word the question.
+
+    `question(record)` returns the question, or None when the call will change nothing (no need to
+    ask); it raises ToolError to refuse before asking about something that cannot be done. The tool
+    body gets the same record with `await load_once(ctx, key, load)`.
+    """
+    record = await load_once(ctx, key, load)
+    text = question(record)
+    if text is None:
+        return Confirmation(confirm=True)
+    return ask_confirmation(ctx, confirm, question=text, retry_hint=retry_hint)
 
 
 def require_confirmation(approval: Confirmation, what: str) -> None:

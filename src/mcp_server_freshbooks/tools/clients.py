@@ -20,9 +20,11 @@ from ..freshbooks.clients import (
     check_currency,
     check_email,
     check_language,
+    duplicate_of,
+    identity_keys,
     money_text,
 )
-from ..freshbooks.writes import create_reconciled
+from ..freshbooks.writes import client_lookup, create_reconciled, exclusive
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
@@ -390,23 +392,23 @@ def _refuse_if_blank_identity(fields: dict[str, Any]) -> None:
         )
 
 
+DUPLICATE_SCAN_MAX = 5000
+
+
 async def _existing_duplicate(client: FreshBooksClient, fields: dict[str, Any]) -> tuple[ClientRecord, str] | None:
-    """An active or archived client with the same email or organization (case-insensitive, exact)."""
-    email = fields.get("email")
-    if email:
-        q = Query(CLIENTS).equals("email", email).sort("client_id", "asc")
-        for row in (await client.list_page(CLIENTS, q, per_page=100)).rows:
+    """An active or archived client with the same email or organization, compared normalized.
+
+    FreshBooks' searches compare raw text, so a look-alike ("Acme\u00a0Corp.", "ann+x@acme.com", a
+    Cyrillic "о") would slip past them: every client is read (sorted by id, up to 5,000) and
+    compared with `duplicate_of` (NFKC, casefold, spaces and invisible characters, +tags, scripts).
+    """
+    q = Query(CLIENTS).sort("client_id", "asc")
+    async for result in client.iter_pages(CLIENTS, q, max_rows=DUPLICATE_SCAN_MAX):
+        for row in result.rows:
             rec = ClientRecord.parse(row)
-            if (rec.email or "").lower() == email.lower() and rec.vis_state != VIS_DELETED:
-                return rec, "email"
-    org = fields.get("organization")
-    if org:
-        q = Query(CLIENTS).like("organization", org).sort("client_id", "asc")
-        async for result in client.iter_pages(CLIENTS, q, max_rows=1000):
-            for row in result.rows:
-                rec = ClientRecord.parse(row)
-                if (rec.organization or "").casefold() == org.casefold() and rec.vis_state != VIS_DELETED:
-                    return rec, "organization"
+            why = duplicate_of(fields, rec) if rec.vis_state != VIS_DELETED else None
+            if why:
+                return rec, why
     return None
 
 
@@ -438,8 +440,9 @@ async def create_client(
     """Create a FreshBooks client. Give at least one of organization, fname/lname or email; the rest
     (phones, billing address p_*, currency_code (ISO 4217, default: the business currency), language,
     note, secondary contacts) is optional. Refuses, and names the existing client_id, when an active
-    or archived client already has the same email or organization (case-insensitive): use that client
-    (restore_client if archived), or pass allow_duplicate=true only if the user wants a second one.
+    or archived client already has the same email or organization (ignoring case, spacing, +tags and
+    look-alike letters): use that client (restore_client if archived), or pass allow_duplicate=true
+    only if the user wants a second one.
     Returns the created client with its id."""
     fields = _fields(
         organization=organization,
@@ -463,16 +466,20 @@ async def create_client(
     )
     _refuse_if_blank_identity(fields)
     client = fb(ctx)
-    if not allow_duplicate:
-        found = await _existing_duplicate(client, fields)
-        if found is not None:
-            rec, why = found
-            raise ToolError(
-                f"Not created: {rec.describe()} ({rec.status}) already has this {why}. Use client_id {rec.id}"
-                + (" (restore_client to make it active again)" if rec.vis_state == VIS_ARCHIVED else "")
-                + ", or call create_client again with allow_duplicate=true if the user wants a second client."
-            )
-    created = ClientRecord.parse(await create_reconciled(client, CLIENTS, fields, includes=BALANCE_INCLUDES))
+    # The duplicate check and the create run under the lock of every normalized identity they
+    # protect, so concurrent creates of one client (any session of this process) make one client.
+    async with exclusive(client, *identity_keys(fields)):
+        if not allow_duplicate:
+            found = await _existing_duplicate(client, fields)
+            if found is not None:
+                rec, why = found
+                raise ToolError(
+                    f"Not created: {rec.describe()} ({rec.status}) already has this {why}. Use client_id {rec.id}"
+                    + (" (restore_client to make it active again)" if rec.vis_state == VIS_ARCHIVED else "")
+                    + ", or call create_client again with allow_duplicate=true if the user wants a second client."
+                )
+        raw = await create_reconciled(client, CLIENTS, fields, includes=BALANCE_INCLUDES)
+    created = ClientRecord.parse(raw)
     if contacts:
         created.contacts = fields["contacts"]
     message = f"Created {created.describe()}, currency {created.currency_code}."

@@ -6,7 +6,8 @@ import asyncio
 import datetime as dt
 import logging
 import re
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -15,7 +16,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from ..freshbooks import CLIENTS, INVOICES, PAYMENTS, FreshBooksClient, FreshBooksError, Query
+from ..freshbooks import CLIENTS, INVOICES, PAYMENTS, AppliedError, FreshBooksClient, FreshBooksError, Query
 from ..freshbooks.invoices import (
     AGING_BUCKETS,
     OPEN_V3_STATUSES,
@@ -31,15 +32,17 @@ from ..freshbooks.invoices import (
     parse_invoice,
     parse_payment,
 )
-from ..freshbooks.types import MoneyTotals
-from ..freshbooks.writes import create_reconciled
+from ..freshbooks.types import MoneyTotals, shift_days
+from ..freshbooks.writes import Action, act, changed_since, create_reconciled, exclusive, invoice_key, invoice_lookup
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
     Money,
     ResponseFormat,
-    ask_confirmation,
+    Toolset,
+    confirm_gate,
     fb,
+    load_once,
     one_line,
     require_confirmation,
     respond,
@@ -703,15 +706,32 @@ def _send_question(inv: Invoice, email_to: list[str] | None) -> str:
 async def _confirm_send(
     invoice_id: int, email_to: list[str] | None, confirm: bool, ctx: Context[Any, Any]
 ) -> Confirmation | Elicit[Confirmation]:
-    inv = await load_invoice(fb(ctx), invoice_id)
-    if not email_to and not inv.is_draft:
-        return Confirmation(confirm=True)  # nothing to change: the body reports it, no question needed
-    return ask_confirmation(
+    def question(inv: Invoice) -> str | None:
+        if not email_to and not inv.is_draft:
+            return None  # nothing to change: the body reports it, no question needed
+        return _send_question(inv, email_to)
+
+    return await confirm_gate(
         ctx,
         confirm,
-        question=_send_question(inv, email_to),
+        key=invoice_key(invoice_id),
+        load=lambda: load_invoice(fb(ctx), invoice_id),
+        question=question,
         retry_hint="call send_invoice again with the same arguments and confirm=true",
     )
+
+
+def _sent_since(email: bool) -> Callable[[dict[str, Any], dict[str, Any]], bool | None]:
+    """Whether a send landed, judged from the invoice before and after (FreshBooks' own stamps)."""
+
+    def landed(before: dict[str, Any], after: dict[str, Any]) -> bool | None:
+        if parse_invoice(before).is_draft and not parse_invoice(after).is_draft:
+            return True
+        if not email:
+            return False if parse_invoice(after).is_draft else None
+        return changed_since(before, after)
+
+    return landed
 
 
 class SendInvoiceOut(BaseModel):
@@ -748,22 +768,59 @@ async def send_invoice(
     with the question: ask the user, then call again with confirm=true. Returns the invoice's new status."""
     require_confirmation(approval, "sending the invoice")
     client = fb(ctx)
-    inv = await load_invoice(client, invoice_id)
-    if not email_to and not inv.is_draft:
-        out = SendInvoiceOut(invoice=invoice_row(inv), action="already_sent")
-        return respond(out, f"Invoice #{inv.invoice_number} is already {inv.v3_status}; nothing was changed.")
-    fields: dict[str, Any] = (
-        {"action_email": True, "email_recipients": list(email_to)} if email_to else {"action_mark_as_sent": True}
-    )
-    await client.update(INVOICES, invoice_id, fields)
-    after = await load_invoice(client, invoice_id)
+    key = invoice_key(invoice_id)
+    # Under the invoice's lock: no other send or payment of this process changes it meanwhile, so a
+    # lost reply is settled by re-reading the invoice (status, version stamp) instead of re-sending.
+    async with exclusive(client, key) as held:
+        inv = await load_once(ctx, key, lambda: load_invoice(client, invoice_id), fresh=True)
+        if not email_to and not inv.is_draft:
+            out = SendInvoiceOut(invoice=invoice_row(inv), action="already_sent")
+            return respond(out, f"Invoice #{inv.invoice_number} is already {inv.v3_status}; nothing was changed.")
+        fields: dict[str, Any] = (
+            {"action_email": True, "email_recipients": list(email_to)} if email_to else {"action_mark_as_sent": True}
+        )
+        name = f"invoice #{inv.invoice_number} (id {inv.id})"
+        action = Action(
+            INVOICES,
+            invoice_id,
+            fields,
+            landed=_sent_since(bool(email_to)),
+            what=(
+                f"{name} may have been emailed to {', '.join(email_to)}"
+                if email_to
+                else f"{name} may have been marked as sent"
+            ),
+            check=(
+                f"Check its status with get_invoice invoice_id={inv.id} (and ask the client whether the email "
+                "arrived) before sending again."
+            ),
+        )
+        _, settled = await act(client, action, inv.raw, held)
+        try:
+            after = parse_invoice(await client.get(INVOICES, invoice_id))
+        except FreshBooksError as exc:
+            done = f"emailed to {', '.join(email_to)}" if email_to else "marked as sent"
+            raise AppliedError(
+                f"Invoice #{inv.invoice_number} (id {inv.id}) was {done}; could not re-read it afterwards "
+                f"({exc.message.rstrip('.')}). Do not send it again: see its status with get_invoice"
+            ) from None
     out = SendInvoiceOut(
         invoice=invoice_row(after),
         action="emailed" if email_to else "marked_as_sent",
         emailed_to=list(email_to or []),
     )
-    how = f"emailed to {', '.join(email_to)}" if email_to else "marked as sent"
+    how = f"emailed once to {', '.join(email_to)}" if email_to else "marked as sent"
+    note = (
+        " FreshBooks' reply was lost; re-reading the invoice showed the send had gone through, so it was not "
+        "sent again."
+        if settled
+        else ""
+    )
     return respond(
         out,
-        f"Invoice #{after.invoice_number} [id {after.id}] {how}; status now {after.v3_status}, due {after.due_date}.",
+        f"Invoice #{after.invoice_number} [id {after.id}] {how}; status now {after.v3_status}, due {after.due_date}."
+        + note,
     )
+
+
+TOOLS = (list_invoices, get_invoice, list_overdue_invoices, create_invoice, send_invoice)

@@ -11,17 +11,20 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from ..freshbooks import PAYMENTS, Query
-from ..freshbooks.invoices import Invoice, Payment, PaymentType, parse_payment
+from ..freshbooks import INVOICES, PAYMENTS, AppliedError, FreshBooksError, Query
+from ..freshbooks.invoices import Invoice, parse_invoice
+from ..freshbooks.payments import Payment, PaymentType, parse_payment
 from ..freshbooks.types import MoneyTotals
-from ..freshbooks.writes import create_reconciled
+from ..freshbooks.writes import create_reconciled, exclusive, invoice_key, payment_lookup
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
     Money,
     ResponseFormat,
-    ask_confirmation,
+    Toolset,
+    confirm_gate,
     fb,
+    load_once,
     require_confirmation,
     respond,
     tool,
@@ -103,14 +106,18 @@ async def _confirm_payment(
     confirm: bool,
     ctx: Context[Any, Any],
 ) -> Confirmation | Elicit[Confirmation]:
-    inv = await load_invoice(fb(ctx), invoice_id)
-    reason = _refusal(inv, amount, allow_overpayment)
-    if reason:
-        raise ToolError(reason)  # refuse before asking the user about something that cannot be done
-    return ask_confirmation(
+    def question(inv: Invoice) -> str:
+        reason = _refusal(inv, amount, allow_overpayment)
+        if reason:
+            raise ToolError(reason)  # refuse before asking the user about something that cannot be done
+        return _question(inv, amount, date, method)
+
+    return await confirm_gate(
         ctx,
         confirm,
-        question=_question(inv, amount, date, method),
+        key=invoice_key(invoice_id),
+        load=lambda: load_invoice(fb(ctx), invoice_id),
+        question=question,
         retry_hint="call record_payment again with the same arguments and confirm=true",
     )
 
@@ -167,22 +174,42 @@ async def record_payment(
     invoice's new outstanding amount and status. Find the invoice with list_overdue_invoices or list_invoices."""
     require_confirmation(approval, "recording the payment")
     client = fb(ctx)
-    inv = await load_invoice(client, invoice_id)
-    reason = _refusal(inv, amount, allow_overpayment)  # re-checked: the invoice may have changed meanwhile
-    if reason:
-        raise ToolError(reason)
-    fields: dict[str, Any] = {
-        "invoiceid": invoice_id,
-        "amount": {"amount": f"{amount:f}", "code": inv.currency_code},
-        "date": (date or await client.today()).isoformat(),
-        "type": method,
-    }
-    if note:
-        fields["note"] = note
-    raw = await create_reconciled(client, PAYMENTS, fields)
-    payment = parse_payment(raw, inv.currency_code)
-    after = await load_invoice(client, invoice_id)
-    surplus = amount - inv.outstanding.amount
+    # The check and the payment run under the invoice's lock: two payments on one invoice (any
+    # session of this process) never both pass the outstanding check, and the loser is refused.
+    async with exclusive(client, invoice_key(invoice_id)) as held:
+        inv = await load_once(ctx, invoice_key(invoice_id), lambda: load_invoice(client, invoice_id), fresh=True)
+        if not held.may_adopt():
+            raise ToolError(
+                f"An earlier payment on invoice #{inv.invoice_number} (id {inv.id}) has an unknown outcome and may "
+                f"still be recorded: check list_payments with invoice_id={inv.id} before recording another. "
+                "Nothing was recorded."
+            )
+        reason = _refusal(inv, amount, allow_overpayment)
+        if reason:
+            raise ToolError(reason)
+        fields: dict[str, Any] = {
+            "invoiceid": invoice_id,
+            "amount": {"amount": f"{amount:f}", "code": inv.currency_code},
+            "date": (date or await client.today()).isoformat(),
+            "type": method,
+        }
+        if note:
+            fields["note"] = note
+        raw = await create_reconciled(client, PAYMENTS, fields, outer=held)
+        payment = parse_payment(raw, inv.currency_code)
+        try:
+            after = parse_invoice(await client.get(INVOICES, invoice_id))
+        except FreshBooksError as exc:
+            # Applied: say so, and never advise a retry (that would record the money twice).
+            raise AppliedError(
+                f"Recorded as payment id {payment.id} ({fmt(payment.amount)} on invoice #{inv.invoice_number}, "
+                f"id {inv.id}); could not re-read the invoice ({exc.message.rstrip('.')}). Do not record it again: "
+                f"see its new balance with get_invoice invoice_id={inv.id}"
+            ) from None
+    # What FreshBooks applied to the invoice, from the invoice as re-read after the write (under
+    # the lock, nothing else changed it); the rest of the amount became a client credit.
+    applied = inv.outstanding.amount - after.outstanding.amount
+    surplus = payment.amount.amount - applied
     out = RecordPaymentOut(
         payment=payment_row(payment),
         invoice=InvoiceAfterPayment(
