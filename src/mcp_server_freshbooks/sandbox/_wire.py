@@ -59,7 +59,9 @@ def pct_str(value: Decimal) -> str:
 
 def fmt_dt(value: datetime) -> str:
     """Accounting datetime: naive 'YYYY-MM-DD HH:MM:SS'."""
-    return value.strftime("%Y-%m-%d %H:%M:%S")
+    if value.year < 1000 or value.tzinfo is not None:  # strftime's own (unpadded) year, as always
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value.isoformat(" ", "seconds")  # the same text, 3x faster: seeding formats ~25k of these
 
 
 def fmt_iso_utc(value: datetime, z: bool = True) -> str:

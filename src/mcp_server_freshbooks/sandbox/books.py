@@ -25,12 +25,10 @@ class Db:
     def __init__(self, tables: Iterable[str]) -> None:
         self.tables: dict[str, dict[Any, Any]] = {name: {} for name in tables}
         self.next_ids: dict[str, int] = {}
+        self.__dict__.update(self.tables)  # plain attributes: seeding reads them ~100k times
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.__dict__["tables"][name]
-        except KeyError:
-            raise AttributeError(name) from None
+    def __getattr__(self, name: str) -> Any:  # only reached for names that are not tables
+        raise AttributeError(name)
 
 
 class Books:
