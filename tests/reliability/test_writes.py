@@ -39,6 +39,7 @@ class Scripted:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.posts: list[str] = []  # actions for the next POSTs, in order; "" = pass through
+        self.puts: list[str] = []  # the same for PUTs (actions such as action_email)
         self.fail_gets = False
         self.break_reads_after_post = False  # every GET fails once a POST was seen
         self.post_count = 0
@@ -49,10 +50,12 @@ class Scripted:
             await send({"type": "http.response.start", "status": 503, "headers": [(b"content-type", b"text/html")]})
             await send({"type": "http.response.body", "body": b"<h1>503</h1>"})
             return
-        if method == "POST":
-            self.post_count += 1
-            self.fail_gets = self.fail_gets or self.break_reads_after_post
-            action = self.posts.pop(0) if self.posts else ""
+        if method in ("POST", "PUT"):
+            script = self.posts if method == "POST" else self.puts
+            if method == "POST":
+                self.post_count += 1
+                self.fail_gets = self.fail_gets or self.break_reads_after_post
+            action = script.pop(0) if script else ""
 
             async def swallow(message: Message) -> None:
                 return None
@@ -266,7 +269,9 @@ async def test_tools_create_exactly_once_when_the_reply_is_lost(sb: Sandbox, too
     layer = Scripted(sb.app)
     server = build_server(
         # In-process nothing stays in flight: a short deadline keeps the settle wait short.
-        load_settings(environ={}, use_dotenv=False).with_overrides(api_url="http://freshbooks.test", request_timeout=0.2),
+        load_settings(environ={}, use_dotenv=False).with_overrides(
+            api_url="http://freshbooks.test", request_timeout=0.2
+        ),
         transport=httpx.ASGITransport(app=layer),
         token_source=StaticTokenSource(sb.access_token),
     )
@@ -278,3 +283,292 @@ async def test_tools_create_exactly_once_when_the_reply_is_lost(sb: Sandbox, too
     rows = stored()
     assert len(rows) == 1, f"{tool} {script}: {len(rows)} records"
     assert str(rows[0]["id"]) in repr(out)
+
+
+# ---------------------------------------------------------------------- issue #11, findings 1-7
+#
+# Each test reproduces one finding of #11 through real MCP sessions against the sandbox (faults
+# scripted in front of it, or the sandbox's own write latency on loopback) and asserts it now holds.
+
+from collections.abc import AsyncIterator  # noqa: E402
+from contextlib import AsyncExitStack, asynccontextmanager  # noqa: E402
+
+import anyio  # noqa: E402
+from mcp import Client  # noqa: E402
+from mcp.types import ElicitResult  # noqa: E402
+
+from mcp_server_freshbooks.config import Settings, load_settings  # noqa: E402
+from mcp_server_freshbooks.server import build_server  # noqa: E402
+from mcp_server_freshbooks.tools._base import AppState  # noqa: E402, F401
+
+
+def _settings(**overrides: Any) -> Settings:
+    # In-process nothing stays in flight after a lost reply: a short deadline keeps settling short.
+    base = {"api_url": "http://freshbooks.test", "request_timeout": 0.2}
+    return load_settings(environ={}, use_dotenv=False).with_overrides(**{**base, **overrides})
+
+
+@asynccontextmanager
+async def _sessions(
+    sb: Sandbox, n: int, layer: Any = None, settings: Settings | None = None, **client_kw: Any
+) -> AsyncIterator[list[Client]]:
+    """N concurrent MCP sessions, each its own server and FreshBooks client, on one sandbox (both eras)."""
+    async with AsyncExitStack() as stack:
+        clients = []
+        for i in range(n):
+            server = build_server(
+                settings or _settings(),
+                transport=httpx.ASGITransport(app=layer or sb.app),
+                token_source=StaticTokenSource(sb.access_token),
+            )
+            mode = "auto" if i % 2 == 0 else "legacy"
+            clients.append(await stack.enter_async_context(Client(server, mode=mode, **client_kw)))  # type: ignore[arg-type]
+        yield clients
+
+
+async def _call(client: Client, tool: str, args: dict[str, Any]) -> tuple[bool, str, dict[str, Any] | None]:
+    result = await client.call_tool(tool, args)
+    text = " ".join(getattr(c, "text", "") for c in result.content)
+    assert "Traceback" not in text and "Unexpected server error" not in text, text
+    return bool(result.is_error), text, dict(result.structured_content) if result.structured_content else None
+
+
+async def _all(calls: list[tuple[Client, str, dict[str, Any]]]) -> list[tuple[bool, str, dict[str, Any] | None]]:
+    results: list[Any] = [None] * len(calls)
+
+    async def one(i: int, client: Client, tool: str, args: dict[str, Any]) -> None:
+        results[i] = await _call(client, tool, args)
+
+    async with anyio.create_task_group() as tg:
+        for i, (client, tool, args) in enumerate(calls):
+            tg.start_soon(one, i, client, tool, args)
+    return results
+
+
+def _live_payments(sb: Sandbox, invoice_id: int) -> list[dict[str, Any]]:
+    return [p for p in sb.db.payments.values() if p["invoiceid"] == invoice_id and p["vis_state"] == 0]
+
+
+@pytest.mark.parametrize("sessions", [1, 2, 4])
+async def test_finding1_parallel_payments_never_exceed_outstanding(sb: Sandbox, sessions: int) -> None:
+    inv = _open_invoice(sb)
+    owed = inv["outstanding"]["amount"]
+    before = {p["id"] for p in _live_payments(sb, inv["id"])}
+    args = {"invoice_id": inv["id"], "amount": owed, "confirm": True}
+    async with _sessions(sb, sessions) as clients:
+        # 4 calls for the full amount at once: in one session, or spread over several
+        results = await _all([(clients[i % sessions], "record_payment", dict(args)) for i in range(4)])
+    ok = [r for r in results if not r[0]]
+    refused = [r for r in results if r[0]]
+    assert len(ok) == 1, [r[1][:160] for r in results]
+    assert all("already paid" in text and "nothing was recorded" in text for _, text, _ in refused), refused
+    new = [p for p in _live_payments(sb, inv["id"]) if p["id"] not in before]
+    assert [Decimal(p["amount"]["amount"]) for p in new] == [Decimal(owed)]
+    assert new[0]["overpaymentid"] is None
+    assert Decimal(inv["outstanding"]["amount"]) == 0
+    structured = ok[0][2]
+    assert structured is not None and "overpayment" not in structured
+    assert structured["payment"]["id"] == new[0]["id"]
+
+
+async def test_finding1_overpayment_is_reported_from_the_invoice_as_re_read(sb: Sandbox) -> None:
+    inv = _open_invoice(sb)
+    owed = Decimal(inv["outstanding"]["amount"])
+    async with _sessions(sb, 1) as (client,):
+        is_error, text, out = await _call(
+            client,
+            "record_payment",
+            {"invoice_id": inv["id"], "amount": str(owed + 5), "allow_overpayment": True, "confirm": True},
+        )
+    assert not is_error and out is not None
+    assert out["overpayment"]["amount"] == "5.00" and "5.00" in text and "credit" in text
+
+
+@pytest.mark.parametrize("drop", ["after", "before", "500"])
+async def test_finding2_a_lost_reply_to_an_email_sends_exactly_one_email(sb: Sandbox, drop: str) -> None:
+    inv = next(i for i in sb.db.invoices.values() if i["vis_state"] == 0 and i["v3_status"] == "draft")
+    layer = Scripted(sb.app)
+    async with _sessions(sb, 1, layer) as (client,):
+        layer.puts = [drop]
+        is_error, text, out = await _call(
+            client, "send_invoice", {"invoice_id": inv["id"], "email_to": ["ap@example.com"], "confirm": True}
+        )
+    assert not is_error, text
+    assert sb.emails_sent(inv["id"]) == 1
+    assert out is not None and out["action"] == "emailed"
+    assert "emailed once" in text
+    if drop == "after":  # applied, reply lost: found by re-reading, and the answer says so
+        assert "reply was lost" in text and "not sent again" in text
+
+
+async def test_finding2_sends_under_30pct_dropped_replies_email_once_or_say_it_may_have(sb: Sandbox) -> None:
+    sb.set_faults(drop_rate=0.3)
+    invoices = [i for i in sb.db.invoices.values() if i["vis_state"] == 0 and i["v3_status"] != "paid"][:12]
+    async with _sessions(sb, 3) as clients:
+        results = await _all(
+            [
+                (
+                    clients[n % 3],
+                    "send_invoice",
+                    {"invoice_id": i["id"], "email_to": ["a@example.com"], "confirm": True},
+                )
+                for n, i in enumerate(invoices)
+            ]
+        )
+    sb.set_faults(drop_rate=0.0)
+    for inv, (is_error, text, _) in zip(invoices, results, strict=True):
+        emails = sb.emails_sent(inv["id"])
+        assert emails <= 1, f"invoice {inv['id']} emailed {emails} times"
+        if is_error:
+            assert "try again shortly" not in text.lower()
+            assert emails == 0 or "may have been emailed" in text, text
+        else:
+            assert emails == 1, text
+
+
+async def test_finding3_failed_read_back_after_payment_says_recorded_never_retry(sb: Sandbox) -> None:
+    inv = _open_invoice(sb)
+    layer = Scripted(sb.app)
+    layer.break_reads_after_post = True  # the POST applies; every read after it fails
+    async with _sessions(sb, 1, layer) as (client,):
+        is_error, text, _ = await _call(
+            client, "record_payment", {"invoice_id": inv["id"], "amount": "4.00", "confirm": True}
+        )
+    paid = _live_payments(sb, inv["id"])
+    mine = [p for p in paid if p["amount"]["amount"] == "4.00"]
+    assert is_error and len(mine) == 1
+    assert f"Recorded as payment id {mine[0]['id']}" in text and "could not re-read the invoice" in text
+    assert "try again" not in text.lower() and "Do not record it again" in text
+
+
+@pytest.mark.parametrize("tool", ["create_expense", "create_invoice"])
+async def test_finding4_identical_concurrent_creates_make_one_record_per_success(sb: Sandbox, tool: str) -> None:
+    layer = Scripted(sb.app)
+    client_id = next(c["id"] for c in sb.db.clients.values() if c["vis_state"] == 0)
+    category = next(iter(sb.db.categories.values()))["category"]
+    async with _sessions(sb, 2, layer) as clients:
+        for round_ in range(4):
+            marker = f"twin{tool[7:10]}{round_}"
+            if tool == "create_expense":
+                args: dict[str, Any] = {"amount": "23.40", "date": "2026-03-04", "category": category, "vendor": marker}
+                stored = lambda m=marker: [e for e in sb.db.expenses.values() if e["vendor"] == m]  # noqa: E731
+            else:
+                args = {
+                    "client_id": client_id,
+                    "lines": [{"name": "Retainer", "qty": "1", "unit_cost": "500"}],
+                    "notes": marker,
+                }
+                stored = lambda m=marker: [i for i in sb.db.invoices.values() if i.get("notes") == m]  # noqa: E731
+            # one of the two POSTs meets a 5xx that applied nothing
+            layer.posts = ["500", ""] if round_ % 2 else ["", "500"]
+            results = await _all([(clients[0], tool, dict(args)), (clients[1], tool, dict(args))])
+            successes = [out for is_error, _, out in results if not is_error]
+            rows = stored()
+            assert len(rows) == len(successes), f"round {round_}: {len(rows)} records, {len(successes)} successes"
+            ids = [str(r["id"]) for r in rows]
+            assert len(set(ids)) == len(ids)
+            for out in successes:
+                assert sum(i in repr(out) for i in ids) >= 1
+
+
+async def test_finding5_concurrent_duplicate_clients_end_with_one_client(sb: Sandbox) -> None:
+    email = "race@dupe.example"
+    async with _sessions(sb, 6) as clients:
+        calls = [(c, "create_client", {"organization": "Race Dupe Ltd", "email": email}) for c in clients]
+        calls += [(clients[0], "create_client", {"organization": "Race Dupe Ltd", "email": email})]  # same session
+        results = await _all(calls)
+    made = [c for c in sb.db.clients.values() if c["email"] == email]
+    assert len(made) == 1
+    assert sum(not is_error for is_error, _, _ in results) == 1
+    for is_error, text, _ in results:
+        if is_error:
+            assert f"client_id {made[0]['id']}" in text and "allow_duplicate" in text
+
+
+@pytest.mark.parametrize(
+    ("organization", "email"),
+    [
+        ("Look\u00a0Alike Corp", "x1@other.example"),  # non-breaking space
+        ("Look\u200bAlike Corp", "x2@other.example"),  # zero-width space
+        ("Ｌｏｏｋ Ａｌｉｋｅ Corp", "x3@other.example"),  # full-width letters
+        ("L\u043eok Alike Corp", "x4@other.example"),  # Cyrillic o
+        ("Look Alike Corp.", "x5@other.example"),  # trailing dot
+        ("Someone Else", "Billing+ops@LookAlike.example"),  # +tag and case
+    ],
+)
+async def test_finding5_duplicate_guard_sees_look_alikes(sb: Sandbox, organization: str, email: str) -> None:
+    async with _sessions(sb, 1) as (client,):
+        first_error, _, first = await _call(
+            client, "create_client", {"organization": "Look Alike Corp", "email": "billing@lookalike.example"}
+        )
+        assert not first_error and first is not None
+        is_error, text, _ = await _call(client, "create_client", {"organization": organization, "email": email})
+    assert is_error and f"client_id {first['client']['id']}" in text
+    assert not [c for c in sb.db.clients.values() if c["email"] == email or c["email"].endswith("other.example")]
+
+
+async def test_finding6_a_post_slower_than_the_timeout_is_applied_once() -> None:
+    from mcp_server_freshbooks.sandbox import serve_on_loopback
+
+    sb = Sandbox(SandboxOptions(seed=11, clients=8, invoices=20, expenses=20))
+    inv = _open_invoice(sb)
+    before = len(_live_payments(sb, inv["id"]))
+    # FreshBooks takes 1.3 s to apply the payment; the client gives up after 1 s (the issue's 33 s vs 30 s)
+    sb.set_faults(write_latency_ms=1300, write_latency_match="^POST .*/payments/")
+    async with serve_on_loopback(sb) as base_url:
+        server = build_server(
+            _settings(api_url=base_url, request_timeout=1.0), token_source=StaticTokenSource(sb.access_token)
+        )
+        async with Client(server) as client:  # type: ignore[arg-type]
+            is_error, text, out = await _call(
+                client, "record_payment", {"invoice_id": inv["id"], "amount": "100.00", "confirm": True}
+            )
+        for _ in range(100):
+            if sb.writes_in_flight == 0:
+                break
+            await anyio.sleep(0.05)
+    new = _live_payments(sb, inv["id"])[before:]
+    assert [p["amount"]["amount"] for p in new] == ["100.00"], text
+    assert not is_error and out is not None and out["payment"]["id"] == new[0]["id"], text
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_finding7_a_declining_user_stops_every_confirm_gated_write_even_with_confirm_true(
+    sb: Sandbox, mode: str
+) -> None:
+    asked: list[str] = []
+
+    async def decline(ctx: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="decline")
+
+    inv = _open_invoice(sb)
+    draft = next(i for i in sb.db.invoices.values() if i["vis_state"] == 0 and i["v3_status"] == "draft")
+    active = next(c for c in sb.db.clients.values() if c["vis_state"] == 0)
+    writes_before = len(sb.write_log)
+    server = build_server(
+        _settings(), transport=httpx.ASGITransport(app=sb.app), token_source=StaticTokenSource(sb.access_token)
+    )
+    async with Client(server, mode=mode, elicitation_callback=decline) as client:  # type: ignore[arg-type]
+        for tool, args in (
+            ("archive_client", {"client_id": active["id"], "confirm": True}),
+            ("record_payment", {"invoice_id": inv["id"], "amount": "1.00", "confirm": True}),
+            ("send_invoice", {"invoice_id": draft["id"], "email_to": ["a@example.com"], "confirm": True}),
+        ):
+            is_error, text, _ = await _call(client, tool, args)
+            assert is_error and ("did not confirm" in text or "decline" in text), f"{tool}: {text}"
+    assert len(asked) == 3
+    assert len(sb.write_log) == writes_before and sb.emails_sent(draft["id"]) == 0
+    assert active["vis_state"] == 0
+
+
+async def test_finding7_confirm_policy_setting(sb: Sandbox) -> None:
+    inv = _open_invoice(sb)
+    args = {"invoice_id": inv["id"], "amount": "1.00", "confirm": True}
+    strict = _settings(confirm_writes="elicit")
+    async with _sessions(sb, 1, settings=strict) as (client,):  # no elicitation: confirm=true is not enough
+        is_error, text, _ = await _call(client, "record_payment", args)
+        assert is_error and "FRESHBOOKS_CONFIRM_WRITES=elicit" in text
+    async with _sessions(sb, 1, settings=_settings(confirm_writes="never")) as (client,):
+        is_error, text, _ = await _call(client, "record_payment", {k: v for k, v in args.items() if k != "confirm"})
+        assert not is_error, text

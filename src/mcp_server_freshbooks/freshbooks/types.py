@@ -8,7 +8,7 @@ currencies are never added together.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Annotated, Any
@@ -142,6 +142,15 @@ def parse_date(value: Any) -> date | None:
 
 
 @lru_cache(maxsize=8)
+def shift_days(day: date, days: int) -> date:
+    """`day` plus `days` (negative: earlier), held at 0001-01-01 and 9999-12-31 instead of raising
+    OverflowError: a bound past the calendar's ends means "no bound" for every query built from it."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.min if days < 0 else date.max
+
+
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 

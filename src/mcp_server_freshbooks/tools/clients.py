@@ -25,6 +25,7 @@ from ..freshbooks.clients import (
     money_text,
 )
 from ..freshbooks.writes import client_lookup, create_reconciled, exclusive
+from ._inputs import FREE_TEXT, ONE_LINE
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
@@ -245,6 +246,7 @@ async def find_client(
             description="Part of the organization, first name, last name, full name ('Jane Doe') or email; "
             "case-insensitive, e.g. 'acme' or '@acme.com'",
         ),
+        ONE_LINE,
     ],
     has_outstanding: Annotated[
         bool | None, Field(description="true: only clients with unpaid invoices; false: only without")
@@ -322,10 +324,10 @@ async def get_client(
 class ContactIn(BaseModel):
     """A secondary contact of the client (receives invoices too)."""
 
-    email: str = Field(min_length=3, max_length=254, description="The contact's email address")
-    fname: str | None = Field(default=None, max_length=100)
-    lname: str | None = Field(default=None, max_length=100)
-    phone1: str | None = Field(default=None, max_length=40, description="Phone number")
+    email: Annotated[str, Field(min_length=3, max_length=254, description="The contact's email address"), ONE_LINE]
+    fname: Annotated[str | None, Field(max_length=100), ONE_LINE] = None
+    lname: Annotated[str | None, Field(max_length=100), ONE_LINE] = None
+    phone1: Annotated[str | None, Field(max_length=40, description="Phone number"), ONE_LINE] = None
 
 
 _S = Field  # short alias for the field declarations below
@@ -335,25 +337,25 @@ def _text(max_length: int, description: str) -> Any:
     return Field(max_length=max_length, description=description)
 
 
-Organization = Annotated[str | None, _text(200, "Company name, e.g. 'Acme Widgets Ltd.'")]
-FirstName = Annotated[str | None, _text(100, "Contact's first name")]
-LastName = Annotated[str | None, _text(100, "Contact's last name")]
-Email = Annotated[str | None, _text(254, "Billing email address, e.g. jane@acme.com")]
-BusPhone = Annotated[str | None, _text(40, "Business phone")]
-MobPhone = Annotated[str | None, _text(40, "Mobile phone")]
-HomePhone = Annotated[str | None, _text(40, "Home phone")]
-Fax = Annotated[str | None, _text(40, "Fax number")]
-Street = Annotated[str | None, _text(200, "Billing address: street")]
-Street2 = Annotated[str | None, _text(200, "Billing address: street, second line")]
-City = Annotated[str | None, _text(100, "Billing address: city")]
-Province = Annotated[str | None, _text(100, "Billing address: state or province")]
-PostalCode = Annotated[str | None, _text(20, "Billing address: postal or ZIP code")]
-Country = Annotated[str | None, _text(100, "Billing address: country, e.g. Canada")]
+Organization = Annotated[str | None, _text(200, "Company name, e.g. 'Acme Widgets Ltd.'"), ONE_LINE]
+FirstName = Annotated[str | None, _text(100, "Contact's first name"), ONE_LINE]
+LastName = Annotated[str | None, _text(100, "Contact's last name"), ONE_LINE]
+Email = Annotated[str | None, _text(254, "Billing email address, e.g. jane@acme.com"), ONE_LINE]
+BusPhone = Annotated[str | None, _text(40, "Business phone"), ONE_LINE]
+MobPhone = Annotated[str | None, _text(40, "Mobile phone"), ONE_LINE]
+HomePhone = Annotated[str | None, _text(40, "Home phone"), ONE_LINE]
+Fax = Annotated[str | None, _text(40, "Fax number"), ONE_LINE]
+Street = Annotated[str | None, _text(200, "Billing address: street"), ONE_LINE]
+Street2 = Annotated[str | None, _text(200, "Billing address: street, second line"), ONE_LINE]
+City = Annotated[str | None, _text(100, "Billing address: city"), ONE_LINE]
+Province = Annotated[str | None, _text(100, "Billing address: state or province"), ONE_LINE]
+PostalCode = Annotated[str | None, _text(20, "Billing address: postal or ZIP code"), ONE_LINE]
+Country = Annotated[str | None, _text(100, "Billing address: country, e.g. Canada"), ONE_LINE]
 Currency = Annotated[
-    str | None, _S(min_length=3, max_length=3, description="ISO 4217 code for invoices, e.g. USD, CAD, EUR")
+    str | None, _S(min_length=3, max_length=3, description="ISO 4217 code for invoices, e.g. USD, CAD, EUR"), ONE_LINE
 ]
-Language = Annotated[str | None, _text(10, "Language code for documents, e.g. en, fr")]
-Note = Annotated[str | None, _text(2000, "Private note about the client")]
+Language = Annotated[str | None, _text(10, "Language code for documents, e.g. en, fr"), ONE_LINE]
+Note = Annotated[str | None, _text(2000, "Private note about the client"), FREE_TEXT]
 Contacts = Annotated[list[ContactIn] | None, _S(max_length=20, description="Secondary contacts")]
 
 

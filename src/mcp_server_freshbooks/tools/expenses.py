@@ -32,6 +32,7 @@ from ..freshbooks.expenses import (
 )
 from ..freshbooks.types import MoneyTotals, format_amount
 from ..freshbooks.writes import create_reconciled
+from ._inputs import FREE_TEXT, ISO_DATE, ONE_LINE, PLAIN_AMOUNT, WRITE_DATE
 from ._base import RESPONSE_FORMAT_DESCRIPTION, Money, ResponseFormat, app_state, fb, one_line, respond, tool
 from ._output import Paged, Row, detailed, paging
 
@@ -44,8 +45,8 @@ MAX_RANGE_YEARS = 10
 
 ExpenseSort = Literal["date_desc", "date_asc", "amount_desc", "amount_asc", "vendor_asc", "vendor_desc"]
 
-DateFrom = Annotated[date | None, Field(description="First day to include (YYYY-MM-DD), inclusive")]
-DateTo = Annotated[date | None, Field(description="Last day to include (YYYY-MM-DD), inclusive")]
+DateFrom = Annotated[date | None, Field(description="First day to include (YYYY-MM-DD), inclusive"), ISO_DATE]
+DateTo = Annotated[date | None, Field(description="Last day to include (YYYY-MM-DD), inclusive"), ISO_DATE]
 CategoryParam = Annotated[
     str | None,
     Field(
@@ -54,10 +55,12 @@ CategoryParam = Annotated[
         description="Category name (case-insensitive; a unique fragment works) or numeric id. A parent "
         "category also matches its subcategories.",
     ),
+    ONE_LINE,
 ]
 VendorParam = Annotated[
     str | None,
     Field(min_length=1, max_length=100, description="Part of the vendor name, case-insensitive, e.g. 'shell'"),
+    ONE_LINE,
 ]
 ClientIdParam = Annotated[int | None, Field(ge=1, description="Only expenses billed to this client (client_id)")]
 ProjectIdParam = Annotated[int | None, Field(ge=1, description="Only expenses assigned to this project (project_id)")]
@@ -374,10 +377,10 @@ async def list_expenses(
     client_id: ClientIdParam = None,
     project_id: ProjectIdParam = None,
     amount_min: Annotated[
-        Decimal | None, Field(ge=0, description="Smallest amount to include (inclusive), e.g. '100.00'")
+        Decimal | None, Field(ge=0, description="Smallest amount to include (inclusive), e.g. '100.00'"), PLAIN_AMOUNT
     ] = None,
     amount_max: Annotated[
-        Decimal | None, Field(ge=0, description="Largest amount to include (inclusive), e.g. '500.00'")
+        Decimal | None, Field(ge=0, description="Largest amount to include (inclusive), e.g. '500.00'"), PLAIN_AMOUNT
     ] = None,
     sort: Annotated[ExpenseSort, Field(description="Order of the rows")] = "date_desc",
     limit: Annotated[int, Field(ge=1, le=100, description="Expenses per page")] = 20,
@@ -462,9 +465,11 @@ async def list_expenses(
 @tool(toolset=TOOLSET, title="Summarize expenses", read_only=True, idempotent=True)
 async def summarize_expenses(
     ctx: Context[Any, Any],
-    date_from: Annotated[date, Field(description="First day to include (YYYY-MM-DD), inclusive")],
+    date_from: Annotated[date, Field(description="First day to include (YYYY-MM-DD), inclusive"), ISO_DATE],
     date_to: Annotated[
-        date, Field(description="Last day to include (YYYY-MM-DD), inclusive; at most 10 years after date_from")
+        date,
+        Field(description="Last day to include (YYYY-MM-DD), inclusive; at most 10 years after date_from"),
+        ISO_DATE,
     ],
     group_by: Annotated[GroupBy, Field(description="category, vendor, month, quarter, client or project")] = "category",
     category: CategoryParam = None,
@@ -607,9 +612,11 @@ async def _staff_id(ctx: Context[Any, Any]) -> int:
 async def create_expense(
     ctx: Context[Any, Any],
     amount: Annotated[
-        Decimal, Field(gt=0, max_digits=14, decimal_places=2, description="Amount spent, e.g. '45.20' (> 0)")
+        Decimal,
+        Field(gt=0, max_digits=14, decimal_places=2, description="Amount spent, e.g. '45.20' (> 0)"),
+        PLAIN_AMOUNT,
     ],
-    date: Annotated[date, Field(description="Date of the expense (YYYY-MM-DD)")],
+    date: Annotated[date, Field(description="Date of the expense (YYYY-MM-DD, 1970-2100)"), WRITE_DATE],
     category: Annotated[
         str,
         Field(
@@ -617,9 +624,10 @@ async def create_expense(
             max_length=100,
             description="Category name (case-insensitive, e.g. 'Fuel') or numeric id; see list_expense_categories",
         ),
+        ONE_LINE,
     ],
-    vendor: Annotated[str | None, Field(min_length=1, max_length=200, description="Who was paid")] = None,
-    notes: Annotated[str | None, Field(max_length=2000, description="Free-text notes")] = None,
+    vendor: Annotated[str | None, Field(min_length=1, max_length=200, description="Who was paid"), ONE_LINE] = None,
+    notes: Annotated[str | None, Field(max_length=2000, description="Free-text notes"), FREE_TEXT] = None,
     client_id: Annotated[int | None, Field(ge=1, description="Client to bill this expense to")] = None,
     project_id: Annotated[int | None, Field(ge=1, description="Project to assign it to")] = None,
     currency_code: Annotated[

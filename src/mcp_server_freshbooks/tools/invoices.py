@@ -34,6 +34,7 @@ from ..freshbooks.invoices import (
 )
 from ..freshbooks.types import MoneyTotals, shift_days
 from ..freshbooks.writes import Action, act, changed_since, create_reconciled, exclusive, invoice_key, invoice_lookup
+from ._inputs import FREE_TEXT, ISO_DATE, ONE_LINE, PLAIN_AMOUNT, WRITE_DATE
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
@@ -197,19 +198,23 @@ async def list_invoices(
             "lag a day: for receivables use list_overdue_invoices."
         ),
     ] = None,
-    issue_date_from: Annotated[date | None, Field(description="Issued on or after (YYYY-MM-DD)")] = None,
-    issue_date_to: Annotated[date | None, Field(description="Issued on or before (YYYY-MM-DD), inclusive")] = None,
+    issue_date_from: Annotated[date | None, Field(description="Issued on or after (YYYY-MM-DD)"), ISO_DATE] = None,
+    issue_date_to: Annotated[
+        date | None, Field(description="Issued on or before (YYYY-MM-DD), inclusive"), ISO_DATE
+    ] = None,
     due_date_from: Annotated[
-        date | None, Field(description="Due on or after (YYYY-MM-DD); filtered here, see description")
+        date | None, Field(description="Due on or after (YYYY-MM-DD); filtered here, see description"), ISO_DATE
     ] = None,
     due_date_to: Annotated[
-        date | None, Field(description="Due on or before (YYYY-MM-DD), inclusive; filtered here")
+        date | None, Field(description="Due on or before (YYYY-MM-DD), inclusive; filtered here"), ISO_DATE
     ] = None,
     currency: Annotated[
         str | None, Field(pattern=r"^[A-Za-z]{3}$", description="ISO currency code, e.g. USD; filtered here")
     ] = None,
     invoice_number: Annotated[
-        str | None, Field(min_length=1, max_length=40, description="Part of the invoice number, e.g. '0042'")
+        str | None,
+        Field(min_length=1, max_length=40, description="Part of the invoice number, e.g. '0042'"),
+        ONE_LINE,
     ] = None,
     sort: Annotated[
         InvoiceSort,
@@ -220,6 +225,7 @@ async def list_invoices(
     cursor: Annotated[
         str | None,
         Field(max_length=20, description="next_cursor from a previous call (with due-date/currency filters)"),
+        ONE_LINE,
     ] = None,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ListInvoicesOut]:
@@ -491,7 +497,9 @@ def _may_be_overdue(raw: dict[str, Any], as_of_text: str) -> bool:
 async def list_overdue_invoices(
     ctx: Context[Any, Any],
     as_of: Annotated[
-        date | None, Field(description="Overdue as of this date (YYYY-MM-DD); default: today in the business")
+        date | None,
+        Field(description="Overdue as of this date (YYYY-MM-DD); default: today in the business"),
+        ISO_DATE,
     ] = None,
     client_id: Annotated[int | None, Field(ge=1, description="Only this client's invoices")] = None,
     min_days_overdue: Annotated[
@@ -509,7 +517,7 @@ async def list_overdue_invoices(
     as_of = as_of or await client.today()
     # Overdue by `min_days` means due on or before as_of - min_days, so (due_offset_days >= 0) created
     # before as_of - min_days + 1: FreshBooks' date_max (exclusive, on the issue date) narrows the read.
-    created_before = as_of - timedelta(days=min_days_overdue - 1)
+    created_before = shift_days(as_of, -(min_days_overdue - 1))  # held at 0001-01-01: nothing is that overdue
     queries = []
     for v3 in OPEN_V3_STATUSES:
         query = Query(INVOICES).equals("v3_status", v3).between("date", maximum=created_before)
@@ -594,17 +602,27 @@ async def list_overdue_invoices(
 
 
 class TaxIn(BaseModel):
-    name: str = Field(min_length=1, max_length=40, description="Tax name as on the invoice, e.g. 'HST'")
-    percent: Decimal = Field(ge=0, le=100, decimal_places=3, description="Rate in percent, e.g. 13 or '7.5'")
+    name: Annotated[str, Field(min_length=1, max_length=40, description="Tax name as on the invoice, e.g. 'HST'"), ONE_LINE]
+    percent: Annotated[
+        Decimal, Field(ge=0, le=100, decimal_places=3, description="Rate in percent, e.g. 13 or '7.5'"), PLAIN_AMOUNT
+    ]
 
 
 class LineIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200, description="Item or service name")
-    description: str | None = Field(default=None, max_length=2000)
-    qty: Decimal = Field(gt=0, decimal_places=4, le=Decimal("1000000"), description="Quantity > 0, e.g. '2.5'")
-    unit_cost: Decimal = Field(
-        ge=0, decimal_places=2, le=Decimal("100000000"), description="Price per unit, e.g. '120.00' (max 2 decimals)"
-    )
+    name: Annotated[str, Field(min_length=1, max_length=200, description="Item or service name"), ONE_LINE]
+    description: Annotated[str | None, Field(max_length=2000), FREE_TEXT] = None
+    qty: Annotated[
+        Decimal,
+        Field(gt=0, decimal_places=4, le=Decimal("1000000"), description="Quantity > 0, e.g. '2.5'"),
+        PLAIN_AMOUNT,
+    ]
+    unit_cost: Annotated[
+        Decimal,
+        Field(
+            ge=0, decimal_places=2, le=Decimal("100000000"), description="Price per unit, e.g. '120.00' (max 2 decimals)"
+        ),
+        PLAIN_AMOUNT,
+    ]
     taxes: list[TaxIn] = Field(default_factory=list, max_length=2, description="Up to 2 taxes on this line")
 
 
@@ -624,11 +642,17 @@ async def create_invoice(
     currency_code: Annotated[
         str | None, Field(pattern=r"^[A-Za-z]{3}$", description="ISO code; default: the client's currency")
     ] = None,
-    create_date: Annotated[date | None, Field(description="Issue date (YYYY-MM-DD); default today")] = None,
+    create_date: Annotated[
+        date | None, Field(description="Issue date (YYYY-MM-DD, 1970-2100); default today"), WRITE_DATE
+    ] = None,
     due_offset_days: Annotated[int, Field(ge=0, le=365, description="Days after issue the invoice is due")] = 30,
-    notes: Annotated[str | None, Field(max_length=5000, description="Notes shown on the invoice")] = None,
-    terms: Annotated[str | None, Field(max_length=5000, description="Payment terms shown on the invoice")] = None,
-    po_number: Annotated[str | None, Field(max_length=40, description="Client's purchase order number")] = None,
+    notes: Annotated[str | None, Field(max_length=5000, description="Notes shown on the invoice"), FREE_TEXT] = None,
+    terms: Annotated[
+        str | None, Field(max_length=5000, description="Payment terms shown on the invoice"), FREE_TEXT
+    ] = None,
+    po_number: Annotated[
+        str | None, Field(max_length=40, description="Client's purchase order number"), ONE_LINE
+    ] = None,
 ) -> Annotated[CallToolResult, CreatedInvoiceOut]:
     """Create a DRAFT invoice for a client (nothing is sent: use send_invoice after the user has reviewed it).
     Lines carry name, optional description, qty, unit_cost and up to 2 taxes (name and percent). Returns the
@@ -693,7 +717,7 @@ async def create_invoice(
 
 # ---------------------------------------------------------------------- send_invoice
 
-EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254), ONE_LINE]
 
 
 def _send_question(inv: Invoice, email_to: list[str] | None) -> str:

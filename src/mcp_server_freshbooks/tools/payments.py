@@ -16,6 +16,7 @@ from ..freshbooks.invoices import Invoice, parse_invoice
 from ..freshbooks.payments import Payment, PaymentType, parse_payment
 from ..freshbooks.types import MoneyTotals
 from ..freshbooks.writes import create_reconciled, exclusive, invoice_key, payment_lookup
+from ._inputs import FREE_TEXT, ISO_DATE, PLAIN_AMOUNT, WRITE_DATE
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
@@ -157,11 +158,16 @@ async def record_payment(
             le=Decimal("1000000000"),
             description="Amount received in the invoice's currency, e.g. '250.00' (at most 2 decimals)",
         ),
+        PLAIN_AMOUNT,
     ],
     approval: Annotated[Confirmation, Resolve(_confirm_payment)],
-    date: Annotated[dt.date | None, Field(description="Date received (YYYY-MM-DD); default today")] = None,
+    date: Annotated[
+        dt.date | None, Field(description="Date received (YYYY-MM-DD, 1970-2100); default today"), WRITE_DATE
+    ] = None,
     method: Annotated[PaymentType, Field(description="How it was paid")] = "Check",
-    note: Annotated[str | None, Field(max_length=1000, description="Internal note, e.g. a cheque number")] = None,
+    note: Annotated[
+        str | None, Field(max_length=1000, description="Internal note, e.g. a cheque number"), FREE_TEXT
+    ] = None,
     allow_overpayment: Annotated[
         bool, Field(description="true to record more than is outstanding (the surplus becomes a client credit)")
     ] = False,
@@ -245,8 +251,10 @@ async def list_payments(
     ctx: Context[Any, Any],
     client_id: Annotated[int | None, Field(ge=1, description="Only payments from this client")] = None,
     invoice_id: Annotated[int | None, Field(ge=1, description="Only payments on this invoice")] = None,
-    date_from: Annotated[dt.date | None, Field(description="Received on or after (YYYY-MM-DD)")] = None,
-    date_to: Annotated[dt.date | None, Field(description="Received on or before (YYYY-MM-DD), inclusive")] = None,
+    date_from: Annotated[dt.date | None, Field(description="Received on or after (YYYY-MM-DD)"), ISO_DATE] = None,
+    date_to: Annotated[
+        dt.date | None, Field(description="Received on or before (YYYY-MM-DD), inclusive"), ISO_DATE
+    ] = None,
     limit: Annotated[int, Field(ge=1, le=100, description="Rows per page (max 100)")] = 20,
     page: Annotated[int, Field(ge=1, description="Page of `limit` rows")] = 1,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
