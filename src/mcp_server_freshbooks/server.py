@@ -17,16 +17,19 @@ from typing import Any, Literal
 import httpx
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import CallToolResult, GetPromptResult, InputRequiredResult
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CallToolResult, GetPromptResult, InputRequiredResult
 from mcp.types import Prompt as MCPPrompt
 from mcp.types import Tool as MCPTool
-from pydantic import ConfigDict
+from pydantic import ConfigDict, ValidationError
 
 from . import __version__
 from .config import Settings
 from .freshbooks import FreshBooksClient, FreshBooksError, StaticTokenSource, TokenSource
 from .tools._base import AppState, ToolSpec, all_specs
+from .tools._inputs import plain_argument_error
 from .tools._schema import compact_schemas
 
 log = logging.getLogger(__name__)
@@ -202,6 +205,9 @@ class _FreshBooksServer(MCPServer[AppState]):
 
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # No resources are served: unhandled resources/* methods are not advertised in capabilities.
+        for method in ("resources/list", "resources/read", "resources/templates/list"):
+            self._lowlevel_server._request_handlers.pop(method, None)
         self._pending_settings: Settings | None = settings
 
     def _ensure_registered(self) -> None:
@@ -223,7 +229,16 @@ class _FreshBooksServer(MCPServer[AppState]):
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         self._ensure_registered()
-        return await super().call_tool(name, arguments, context)
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ValidationError) and not isinstance(exc, UnexpectedToolError):
+                # arguments refused by the input schema: plain sentences instead of pydantic's text
+                tool = self._tool_manager.get_tool(name)
+                allowed = sorted(tool.parameters.get("properties", {})) if tool else []
+                raise ToolError(plain_argument_error(name, cause, allowed)) from cause
+            raise
 
     async def list_prompts(self) -> list[MCPPrompt]:
         self._ensure_registered()
@@ -233,6 +248,9 @@ class _FreshBooksServer(MCPServer[AppState]):
         self, name: str, arguments: dict[str, Any] | None = None, context: Context[AppState, Any] | None = None
     ) -> GetPromptResult | InputRequiredResult:
         self._ensure_registered()
+        if self._prompt_manager.get_prompt(name) is None:
+            # invalid params, as for an unknown resource (the SDK's ValueError would answer code 0)
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {name}", data={"name": name})
         return await super().get_prompt(name, arguments, context)
 
 
