@@ -50,6 +50,10 @@ class SoakConfig:
     clients: int = 30
     invoices: int = 120
     expenses: int = 200
+    # Phase 4: rounds of concurrent same-key writes (each round: 3 payments on one invoice, 2 identical
+    # expenses, 3 creates of one client, 2 sends under dropped replies), spread over the sessions.
+    same_key_rounds: int = 0
+    request_timeout: float = 2.0  # a lost write is looked up again 1.25x this later
 
 
 @dataclass
@@ -60,6 +64,27 @@ class Call:
     is_error: bool = False
     text: str = ""
     structured: JSON | None = None
+
+
+@dataclass
+class KindStats:
+    """One kind of same-key write: what the tools reported against what the books show."""
+
+    calls: int = 0
+    reported_successes: int = 0
+    applied: int = 0  # records (or emails) the sandbox has
+    refused: int = 0  # refused with a reason, nothing applied (the loser of a payment race...)
+    failures: int = 0  # other errors (each must say what to check when it may have applied)
+    duplicates: int = 0  # more records than successes, or two calls reporting one record
+    overpayments: int = 0  # invoices paid beyond what was owed
+    max_emails_per_send: int = 0
+
+    def row(self) -> str:
+        return (
+            f"calls={self.calls} successes={self.reported_successes} applied={self.applied} refused={self.refused} "
+            f"failures={self.failures} duplicates={self.duplicates} overpayments={self.overpayments}"
+            + (f" max_emails_per_send={self.max_emails_per_send}" if self.max_emails_per_send else "")
+        )
 
 
 @dataclass
@@ -76,6 +101,8 @@ class SoakReport:
     resent: int = 0
     wall: float = 0.0
     by_tool: Counter[str] = field(default_factory=Counter)
+    same_key: dict[str, KindStats] = field(default_factory=dict)
+    settle_waits: int = 0
 
     def summary(self) -> str:
         return (
@@ -336,15 +363,26 @@ async def run_soak(cfg: SoakConfig) -> SoakReport:
     old_level = client_log.level
     client_log.setLevel(logging.INFO)
     client_log.addHandler(counter)
-    before = (reconcile_stats.unknown_outcomes, reconcile_stats.found_applied, reconcile_stats.resent)
+    before = (
+        reconcile_stats.unknown_outcomes,
+        reconcile_stats.found_applied,
+        reconcile_stats.resent,
+        reconcile_stats.settle_waits,
+    )
     started = time.perf_counter()
     try:
         async with serve_on_loopback(faulty_sb) as base_url:
-            server_settings = settings.with_overrides(api_url=base_url)
+            server_settings = settings.with_overrides(api_url=base_url, request_timeout=cfg.request_timeout)
             async with _sessions(server_settings, faulty_sb, cfg.sessions) as clients:
                 await _run_spread(clients, reads)
                 await _run_spread(clients, writes)
                 again = await _read_back(clients, faulty_sb, writes, report)
+                same_key = same_key_plan(faulty_sb, cfg, rng)
+                await _run_spread(clients, [c for group in same_key for c in group.calls])
+                for _ in range(200):  # writes the sandbox still holds back (none unless write latency is on)
+                    if faulty_sb.writes_in_flight == 0:
+                        break
+                    await anyio.sleep(0.05)
     finally:
         client_log.removeHandler(counter)
         client_log.setLevel(old_level)
@@ -354,6 +392,7 @@ async def run_soak(cfg: SoakConfig) -> SoakReport:
     report.unknown_outcomes = reconcile_stats.unknown_outcomes - before[0]
     report.found_applied = reconcile_stats.found_applied - before[1]
     report.resent = reconcile_stats.resent - before[2]
+    report.settle_waits = reconcile_stats.settle_waits - before[3]
 
     for got, want in zip(reads, expected, strict=True):
         if got.is_error:
@@ -372,9 +411,141 @@ async def run_soak(cfg: SoakConfig) -> SoakReport:
     _verify_writes(faulty_sb, writes, report)
     if faulty_sb.ignored_search_keys:
         report.mismatches.append(f"search keys FreshBooks would ignore: {dict(faulty_sb.ignored_search_keys)}")
-    report.calls = len(reads) + len(writes) + len(again)
-    report.by_tool = Counter(c.tool for c in [*reads, *writes, *again])
+    _verify_same_key(faulty_sb, same_key, report)
+    same_key_calls = [c for group in same_key for c in group.calls]
+    report.calls = len(reads) + len(writes) + len(again) + len(same_key_calls)
+    report.by_tool = Counter(c.tool for c in [*reads, *writes, *again, *same_key_calls])
     return report
+
+
+# ---------------------------------------------------------------------- phase 4: same-key writes
+
+
+@dataclass
+class Group:
+    """Calls that contend for one key (one invoice, one client identity, one content), sent at once."""
+
+    kind: str  # payment | identical_create | duplicate_client | send
+    calls: list[Call]
+    invoice: JSON | None = None
+    owed: Decimal = Decimal(0)
+    marker: str = ""
+
+
+REFUSALS = ("already paid", "nothing was recorded", "Not created:", "is more than the")
+
+
+def same_key_plan(sb: Sandbox, cfg: SoakConfig, rng: random.Random) -> list[Group]:
+    """Rounds of contending writes. Calls of one group sit next to each other, so `_run_spread`
+    hands them to different sessions and they run at the same time."""
+    db = sb.db
+    payable = [
+        i
+        for i in sorted(db.invoices.values(), key=lambda i: i["id"])
+        if i["vis_state"] == 0 and i["display_status"] != "draft" and Decimal(i["outstanding"]["amount"]) >= 10
+    ]
+    sendable = [i for i in sorted(db.invoices.values(), key=lambda i: i["id"]) if i["vis_state"] == 0]
+    rng.shuffle(payable)
+    rng.shuffle(sendable)
+    categories = [c["category"] for c in sorted(db.categories.values(), key=lambda c: c["id"])]
+    groups: list[Group] = []
+    used: set[int] = set()
+    for n in range(cfg.same_key_rounds):
+        m = f"sk{cfg.seed % 10000}r{n}"
+        if payable:
+            inv = payable.pop()
+            used.add(inv["id"])
+            owed = Decimal(inv["outstanding"]["amount"])
+            part = (owed * Decimal("0.4")).quantize(Decimal("0.01"))  # three of these exceed what is owed
+            calls = [
+                Call("record_payment", {"invoice_id": inv["id"], "amount": f"{part:f}", "note": m, "confirm": True}, m)
+                for _ in range(3)
+            ]
+            groups.append(Group("payment", calls, inv, owed, m))
+        args = {
+            "amount": "31.70",
+            "date": (cfg.today - timedelta(days=rng.randint(0, 30))).isoformat(),
+            "category": rng.choice(categories),
+            "vendor": f"Taxi {m}",
+            "notes": m,
+        }
+        groups.append(Group("identical_create", [Call("create_expense", dict(args), m) for _ in range(2)], marker=m))
+        client_args = {"organization": f"Same Key {m} Ltd", "email": f"{m}@samekey.example"}
+        groups.append(
+            Group("duplicate_client", [Call("create_client", dict(client_args), m) for _ in range(3)], marker=m)
+        )
+        for _ in range(2):
+            candidates = [i for i in sendable if i["id"] not in used]
+            if candidates:
+                inv = candidates[0]
+                sendable.remove(inv)
+                used.add(inv["id"])
+                args = {"invoice_id": inv["id"], "email_to": [f"ap-{m}@samekey.example"], "confirm": True}
+                groups.append(Group("send", [Call("send_invoice", args, m)], inv, marker=m))
+    return groups
+
+
+def _verify_same_key(sb: Sandbox, groups: list[Group], report: SoakReport) -> None:
+    db = sb.db
+    for group in groups:
+        stats = report.same_key.setdefault(group.kind, KindStats())
+        stats.calls += len(group.calls)
+        ok = [c for c in group.calls if not c.is_error]
+        stats.reported_successes += len(ok)
+        for call in group.calls:
+            if not call.is_error:
+                continue
+            if any(r in call.text for r in REFUSALS):
+                stats.refused += 1
+            else:
+                stats.failures += 1
+                _judge_failure(call, report)
+        if group.kind == "payment":
+            assert group.invoice is not None
+            found = [p for p in db.payments.values() if p.get("note") == group.marker and p["vis_state"] == 0]
+            paid = sum((Decimal(p["amount"]["amount"]) for p in found), Decimal(0))
+            over = paid > group.owed or any(p.get("overpaymentid") for p in found)
+        elif group.kind == "identical_create":
+            found = [e for e in db.expenses.values() if e.get("notes") == group.marker]
+            over = False
+        elif group.kind == "duplicate_client":
+            found = [c for c in db.clients.values() if c["email"] == f"{group.marker}@samekey.example"]
+            over = False
+            if len(found) > 1:
+                stats.duplicates += len(found) - 1
+        else:
+            assert group.invoice is not None
+            emails = sb.emails_sent(group.invoice["id"])
+            stats.applied += emails
+            stats.max_emails_per_send = max(stats.max_emails_per_send, emails)
+            call = group.calls[0]
+            if emails > 1:
+                stats.duplicates += emails - 1
+                report.duplicates.append(f"send_invoice {call.args}: {emails} emails")
+            if not call.is_error and emails != 1:
+                report.mismatches.append(f"send_invoice {call.args}: reported emailed, {emails} emails went out")
+            if call.is_error and emails and "may have been emailed" not in call.text:
+                report.mismatches.append(f"send_invoice {call.args}: emailed but answered {call.text[:200]}")
+            continue
+        stats.applied += len(found)
+        if over:
+            stats.overpayments += 1
+            report.mismatches.append(f"{group.kind} {group.marker}: paid {paid} on {group.owed} owed")
+        ids = [str(r["id"]) for r in found]
+        key = {"payment": "payment", "identical_create": "expense", "duplicate_client": "client"}[group.kind]
+        claimed = [str(c.structured[key]["id"]) for c in ok if c.structured is not None and key in c.structured]
+        if any(i not in ids for i in claimed):
+            report.mismatches.append(f"{group.kind} {group.marker}: a success names a record that does not exist")
+        if len(found) != len(ok):
+            honest = all("unknown" in c.text or "may have" in c.text for c in group.calls if c.is_error and c not in ok)
+            if len(found) < len(ok) or not honest:
+                stats.duplicates += max(0, len(found) - len(ok))
+                report.mismatches.append(
+                    f"{group.kind} {group.marker}: {len(ok)} successes reported, {len(found)} records {ids}"
+                )
+        if len(claimed) != len(set(claimed)):
+            stats.duplicates += len(claimed) - len(set(claimed))
+            report.mismatches.append(f"{group.kind} {group.marker}: two calls reported the same record {claimed}")
 
 
 @asynccontextmanager

@@ -1,4 +1,4 @@
-"""Fault soak, short CI version (~160 tool calls over 8 sessions; bench/soak.py runs 1,000).
+"""Fault soak, short CI version (~220 tool calls over 8 sessions; bench/soak.py runs 2,000).
 
 Sandbox on loopback with fail_rate 0.1, drop_rate 0.05, rate_limit 20/s, latency 20 ms +- 20 ms.
 See soaking.py for the phases and what each check means.
@@ -16,13 +16,22 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_soak_nothing_lost_nothing_twice() -> None:
-    report = await run_soak(SoakConfig(seed=20261121, reads=80, writes=50))
+    report = await run_soak(SoakConfig(seed=20261121, reads=80, writes=50, same_key_rounds=6))
     logging.getLogger(__name__).warning("soak: %s", report.summary())
-    assert report.calls >= 140
+    assert report.calls >= 200
     assert report.retries > 0, "the faults did not bite: the soak proves nothing"
     assert not report.duplicates, report.duplicates
     assert not report.mismatches, report.mismatches
     assert not report.bad_failures, report.bad_failures
     assert report.unknown_outcomes > 0, "no create met a fault: reconciliation was not exercised"
+    # concurrent same-key writes: nothing applied beyond what was reported, no overpayment, one email per send
+    for kind, stats in report.same_key.items():
+        assert stats.duplicates == 0 and stats.overpayments == 0, (kind, stats.row())
+        assert stats.applied <= stats.calls
+    pay = report.same_key["payment"]
+    assert pay.refused >= 6 and pay.applied == pay.reported_successes, pay.row()  # 3 x 40% each round: one loses
+    clients = report.same_key["duplicate_client"]
+    assert clients.applied == clients.reported_successes <= 6, clients.row()
+    assert report.same_key["send"].max_emails_per_send == 1
     # surfaced failures are allowed (each says why and what to do), but must stay rare
     assert len(report.failures) <= report.calls // 20, report.failures
