@@ -572,3 +572,46 @@ async def test_finding7_confirm_policy_setting(sb: Sandbox) -> None:
     async with _sessions(sb, 1, settings=_settings(confirm_writes="never")) as (client,):
         is_error, text, _ = await _call(client, "record_payment", {k: v for k, v in args.items() if k != "confirm"})
         assert not is_error, text
+
+
+# ---------------------------------------------------------------------- the keyed lock interface
+
+
+async def test_keyed_lock_serializes_per_key_and_tracks_unsettled_writes() -> None:
+    from mcp_server_freshbooks.freshbooks.locks import InProcessKeyedLock, LockTimeoutError
+
+    locks = InProcessKeyedLock()
+    order: list[str] = []
+
+    async def writer(name: str, *keys: str) -> None:
+        async with locks.hold(*keys):
+            order.append(f"{name}+")
+            await anyio.sleep(0.02)
+            order.append(f"{name}-")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(writer, "a", "invoice:1", "create:x")
+        tg.start_soon(writer, "b", "create:x", "invoice:1")  # same keys in another order: no deadlock
+        tg.start_soon(writer, "c", "invoice:2")  # another key runs alongside
+    assert order.index("a-") < order.index("b+") or order.index("b-") < order.index("a+")
+    assert order.index("c+") < max(order.index("a-"), order.index("b-"))
+    assert locks.in_use() == 0  # idle keys are forgotten
+
+    async with locks.hold("invoice:1") as first:
+        assert first.may_adopt()
+        first.leave_unsettled(0.2)  # gave up with an unknown outcome: may still land for 0.2 s
+    async with locks.hold("invoice:1") as second:
+        assert not second.may_adopt()  # a new match might be the earlier write's
+    await anyio.sleep(0.25)
+    async with locks.hold("invoice:1") as third:
+        assert third.may_adopt()
+    async with locks.hold("k"):
+        with pytest.raises(LockTimeoutError):
+            async with locks.hold("k", wait=0.05):
+                pass
+
+
+async def test_a_new_client_name_mixing_scripts_is_flagged(sb: Sandbox) -> None:
+    async with _sessions(sb, 1) as (client,):
+        is_error, text, _ = await _call(client, "create_client", {"organization": "Zeph\u0443r Studio"})
+    assert not is_error and "mixes letters of different scripts" in text

@@ -22,6 +22,7 @@ from ..freshbooks.clients import (
     check_language,
     duplicate_of,
     identity_keys,
+    mixes_scripts,
     money_text,
 )
 from ..freshbooks.writes import client_lookup, create_reconciled, exclusive
@@ -485,6 +486,12 @@ async def create_client(
     if contacts:
         created.contacts = fields["contacts"]
     message = f"Created {created.describe()}, currency {created.currency_code}."
+    mixed = [v for v in (organization, fname, lname) if v and mixes_scripts(v)]
+    if mixed:
+        message += (
+            f" Note: {mixed[0]!r} mixes letters of different scripts in one word (for example a Cyrillic 'о' "
+            "among Latin letters); check with the user that this is the intended spelling."
+        )
     return respond(ClientWriteOut(client=_row(created, True), changed=True, message=message), message)
 
 
