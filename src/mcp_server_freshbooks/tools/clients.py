@@ -26,12 +26,12 @@ from ..freshbooks.clients import (
     money_text,
 )
 from ..freshbooks.writes import client_lookup, create_reconciled, exclusive
-from ._inputs import FREE_TEXT, ONE_LINE
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
     Money,
     ResponseFormat,
+    Toolset,
     ask_confirmation,
     fb,
     require_confirmation,
@@ -39,7 +39,18 @@ from ._base import (
     tool,
     tool_error,
 )
+from ._inputs import FREE_TEXT, ONE_LINE
 from ._output import Paged, Row, detailed, paging
+
+TOOLSET = Toolset(
+    id="clients",
+    description="Find, read, create, update, archive and restore clients (customers).",
+    default=True,
+    instructions="find_client gives the client_id that the other tools take; get_client shows what one client owes.",
+    resources=(CLIENTS,),
+    scope_area="clients",
+    write_lookup=client_lookup,
+)
 
 NOT_FOUND = (
     "No client with that client_id exists in this FreshBooks account. Use find_client to look up the "
@@ -236,7 +247,7 @@ async def _search(
     return window, len(ordered) > page * limit, len(ordered) if complete else None
 
 
-@tool(toolset="clients", title="Find client", read_only=True, idempotent=True)
+@tool(toolset=TOOLSET, title="Find client", read_only=True, idempotent=True)
 async def find_client(
     ctx: Context[Any, Any],
     query: Annotated[
@@ -304,7 +315,7 @@ async def find_client(
 # ---------------------------------------------------------------------- get_client
 
 
-@tool(toolset="clients", title="Get client", read_only=True, idempotent=True, not_found=NOT_FOUND)
+@tool(toolset=TOOLSET, title="Get client", read_only=True, idempotent=True, not_found=NOT_FOUND)
 async def get_client(
     ctx: Context[Any, Any],
     client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (from find_client)")],
@@ -415,7 +426,7 @@ async def _existing_duplicate(client: FreshBooksClient, fields: dict[str, Any]) 
     return None
 
 
-@tool(toolset="clients", title="Create client", read_only=False, destructive=False, idempotent=False)
+@tool(toolset=TOOLSET, title="Create client", read_only=False, destructive=False, idempotent=False)
 async def create_client(
     ctx: Context[Any, Any],
     organization: Organization = None,
@@ -495,7 +506,7 @@ async def create_client(
     return respond(ClientWriteOut(client=_row(created, True), changed=True, message=message), message)
 
 
-@tool(toolset="clients", title="Update client", read_only=False, idempotent=True, not_found=NOT_FOUND)
+@tool(toolset=TOOLSET, title="Update client", read_only=False, idempotent=True, not_found=NOT_FOUND)
 async def update_client(
     ctx: Context[Any, Any],
     client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (from find_client)")],
@@ -587,7 +598,7 @@ async def _confirm_archive(
 
 
 @tool(
-    toolset="clients", title="Archive client", read_only=False, destructive=True, idempotent=True, not_found=NOT_FOUND
+    toolset=TOOLSET, title="Archive client", read_only=False, destructive=True, idempotent=True, not_found=NOT_FOUND
 )
 async def archive_client(
     ctx: Context[Any, Any],
@@ -616,7 +627,7 @@ async def archive_client(
     return respond(ClientWriteOut(client=_row(rec, False), changed=True, message=message), message)
 
 
-@tool(toolset="clients", title="Restore client", read_only=False, idempotent=True, not_found=NOT_FOUND)
+@tool(toolset=TOOLSET, title="Restore client", read_only=False, idempotent=True, not_found=NOT_FOUND)
 async def restore_client(
     ctx: Context[Any, Any],
     client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (find_client with include_archived)")],
@@ -643,3 +654,6 @@ __all__ = [
     "restore_client",
     "update_client",
 ]
+
+
+TOOLS = (find_client, get_client, create_client, update_client, archive_client, restore_client)

@@ -31,14 +31,23 @@ from ..freshbooks.expenses import (
     vendor_matches,
 )
 from ..freshbooks.types import MoneyTotals, format_amount
-from ..freshbooks.writes import create_reconciled
+from ..freshbooks.writes import create_reconciled, expense_lookup
+from ._base import RESPONSE_FORMAT_DESCRIPTION, Money, ResponseFormat, Toolset, app_state, fb, one_line, respond, tool
 from ._inputs import FREE_TEXT, ISO_DATE, ONE_LINE, PLAIN_AMOUNT, WRITE_DATE
-from ._base import RESPONSE_FORMAT_DESCRIPTION, Money, ResponseFormat, app_state, fb, one_line, respond, tool
 from ._output import Paged, Row, detailed, paging
 
 log = logging.getLogger(__name__)
 
-TOOLSET = "expenses"
+TOOLSET = Toolset(
+    id="expenses",
+    description="List, summarize and record expenses; the expense categories.",
+    default=True,
+    instructions='summarize_expenses answers "what did we spend on what"; list_expense_categories gives the '
+    "category names the expense tools take.",
+    resources=(EXPENSES, EXPENSE_CATEGORIES,),
+    scope_area="expenses",
+    write_lookup=expense_lookup,
+)
 CATEGORIES_CACHE = "expenses.categories"
 STAFF_CACHE = "expenses.staff_id"
 MAX_RANGE_YEARS = 10
@@ -707,3 +716,6 @@ async def list_expense_categories(
 
 def _cat_sort(c: Category) -> tuple[str, int]:
     return (c.name.casefold(), c.id)
+
+
+TOOLS = (list_expenses, summarize_expenses, create_expense, list_expense_categories)

@@ -34,7 +34,6 @@ from ..freshbooks.invoices import (
 )
 from ..freshbooks.types import MoneyTotals, shift_days
 from ..freshbooks.writes import Action, act, changed_since, create_reconciled, exclusive, invoice_key, invoice_lookup
-from ._inputs import FREE_TEXT, ISO_DATE, ONE_LINE, PLAIN_AMOUNT, WRITE_DATE
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
@@ -50,7 +49,19 @@ from ._base import (
     tool,
     tool_error,
 )
+from ._inputs import FREE_TEXT, ISO_DATE, ONE_LINE, PLAIN_AMOUNT, WRITE_DATE
 from ._output import Paged, Row, detailed, paging
+
+TOOLSET = Toolset(
+    id="invoices",
+    description="List, read, create and send invoices; overdue receivables with aging.",
+    default=True,
+    instructions='list_overdue_invoices answers "who owes us what, and since when" with totals per currency '
+    "and aging bucket; list_invoices and get_invoice show the rest.",
+    resources=(INVOICES,),
+    scope_area="invoices",
+    write_lookup=invoice_lookup,
+)
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +198,7 @@ def _parse_cursor(cursor: str) -> tuple[int, int]:
 # ---------------------------------------------------------------------- list_invoices
 
 
-@tool(toolset="invoices", title="List invoices", read_only=True, idempotent=True)
+@tool(toolset=TOOLSET, title="List invoices", read_only=True, idempotent=True)
 async def list_invoices(
     ctx: Context[Any, Any],
     client_id: Annotated[int | None, Field(ge=1, description="Only this client's invoices")] = None,
@@ -420,7 +431,7 @@ def _detail(inv: Invoice, payments: list[AppliedPayment], detailed: bool) -> Inv
     )
 
 
-@tool(toolset="invoices", title="Get invoice", read_only=True, idempotent=True, not_found=NOT_FOUND_INVOICE)
+@tool(toolset=TOOLSET, title="Get invoice", read_only=True, idempotent=True, not_found=NOT_FOUND_INVOICE)
 async def get_invoice(
     ctx: Context[Any, Any],
     invoice_id: Annotated[int, Field(ge=1, description="FreshBooks invoice id (the id from list_invoices)")],
@@ -493,7 +504,7 @@ def _may_be_overdue(raw: dict[str, Any], as_of_text: str) -> bool:
     return raw.get("status") in OVERDUE_CAPABLE_STATUSES and isinstance(due, str) and "" < due < as_of_text
 
 
-@tool(toolset="invoices", title="List overdue invoices", read_only=True, idempotent=True)
+@tool(toolset=TOOLSET, title="List overdue invoices", read_only=True, idempotent=True)
 async def list_overdue_invoices(
     ctx: Context[Any, Any],
     as_of: Annotated[
@@ -634,7 +645,7 @@ class CreatedInvoiceOut(BaseModel):
     total_matches: bool
 
 
-@tool(toolset="invoices", title="Create draft invoice", read_only=False, destructive=False, idempotent=False)
+@tool(toolset=TOOLSET, title="Create draft invoice", read_only=False, destructive=False, idempotent=False)
 async def create_invoice(
     ctx: Context[Any, Any],
     client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (from find_client)")],
@@ -765,7 +776,7 @@ class SendInvoiceOut(BaseModel):
 
 
 @tool(
-    toolset="invoices",
+    toolset=TOOLSET,
     title="Send invoice",
     read_only=False,
     destructive=False,

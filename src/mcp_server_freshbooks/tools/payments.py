@@ -16,7 +16,6 @@ from ..freshbooks.invoices import Invoice, parse_invoice
 from ..freshbooks.payments import Payment, PaymentType, parse_payment
 from ..freshbooks.types import MoneyTotals
 from ..freshbooks.writes import create_reconciled, exclusive, invoice_key, payment_lookup
-from ._inputs import FREE_TEXT, ISO_DATE, PLAIN_AMOUNT, WRITE_DATE
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
     Confirmation,
@@ -30,8 +29,19 @@ from ._base import (
     respond,
     tool,
 )
+from ._inputs import FREE_TEXT, ISO_DATE, PLAIN_AMOUNT, WRITE_DATE
 from ._output import Paged, Row, detailed, paging
 from .invoices import NOT_FOUND_INVOICE, fmt, fmt_totals, load_invoice
+
+TOOLSET = Toolset(
+    id="payments",
+    description="Record payments received against invoices and list them.",
+    default=True,
+    instructions="record_payment records money received on an invoice; list_payments shows what came in.",
+    resources=(PAYMENTS,),
+    scope_area="payments",
+    write_lookup=payment_lookup,
+)
 
 
 class PaymentRow(Row):
@@ -140,7 +150,7 @@ class RecordPaymentOut(BaseModel):
 
 
 @tool(
-    toolset="payments",
+    toolset=TOOLSET,
     title="Record payment",
     read_only=False,
     destructive=False,
@@ -246,7 +256,7 @@ class ListPaymentsOut(Paged):
     page_totals: list[Money] = Field(description="Sum of the payments on this page, per currency")
 
 
-@tool(toolset="payments", title="List payments", read_only=True, idempotent=True)
+@tool(toolset=TOOLSET, title="List payments", read_only=True, idempotent=True)
 async def list_payments(
     ctx: Context[Any, Any],
     client_id: Annotated[int | None, Field(ge=1, description="Only payments from this client")] = None,
@@ -283,3 +293,6 @@ async def list_payments(
     )
     body = "\n".join(payment_text(r) for r in rows)
     return respond(out, f"{head}\n{body}" if body else head)
+
+
+TOOLS = (record_payment, list_payments)
