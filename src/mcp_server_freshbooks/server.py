@@ -1,4 +1,4 @@
-"""Builds the MCPServer: lifespan, toolsets and read-only filtering.
+"""Builds the MCPServer: lifespan, toolsets (default, chosen or dynamic) and read-only filtering.
 
 Nothing slow happens at import time or in `build_server`: the FreshBooks client is created in the
 lifespan, and the identity/business is looked up on first use and cached for the server's life,
@@ -12,23 +12,24 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
-from mcp.server import MCPServer
+from mcp.server import MCPServer, NotificationOptions
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, CallToolResult, GetPromptResult, InputRequiredResult
+from mcp.types import INVALID_PARAMS, CallToolResult, GetPromptResult, InputRequiredResult, ToolAnnotations
 from mcp.types import Prompt as MCPPrompt
 from mcp.types import Tool as MCPTool
-from pydantic import ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import __version__
-from .config import Settings
+from .config import DEFAULT_TOOLSETS, KNOWN_TOOLSETS, Settings
 from .freshbooks import FreshBooksClient, FreshBooksError, StaticTokenSource, TokenSource
 from .tools._base import AppState, ToolSpec, all_specs
+from .tools._catalog import TOOLSETS as CATALOG
 from .tools._inputs import plain_argument_error
 from .tools._schema import compact_schemas
 
@@ -36,23 +37,40 @@ log = logging.getLogger(__name__)
 
 DEMO_SEED = 20240401
 
-INSTRUCTIONS = """\
-Keeps a small business's books in FreshBooks: clients, invoices, payments and expenses.
-Look things up before acting: find_client gives the client_id that get_client, update_client,
-archive_client, create_invoice and list_invoices take; list_overdue_invoices answers "who owes us what,
-and since when" with totals per currency and aging bucket; summarize_expenses answers "what did we
-spend on what". Money is always {"amount": "<decimal string>", "code": "<currency>"}; amounts in
-different currencies are never added together. Results are concise by default
-(response_format="detailed" for every field) and say when more pages exist. Writes that lose data or
-move money ask the user to confirm; pass confirm=true only after the user has agreed.
-"""
+INTRO = "Keeps a small business's books in FreshBooks. Look things up before acting."
+OUTRO = """\
+Money is always {"amount": "<decimal string>", "code": "<currency>"}; amounts in different currencies are
+never added together. Results are concise by default (response_format="detailed" for every field) and say
+when more pages exist. Writes that lose data or move money ask the user to confirm; pass confirm=true only
+after the user has agreed."""
+DYNAMIC = (
+    "More tools come in toolsets ({ids}): list_toolsets shows them and enable_toolset adds one's tools "
+    "when the task needs them."
+)
 
 
-def select_specs(settings: Settings) -> list[ToolSpec]:
-    """The tools this configuration exposes: chosen toolsets, and never a write in read-only mode."""
-    specs = all_specs()
+def exposed_toolsets(settings: Settings) -> tuple[str, ...]:
+    """The toolsets registered at start: the chosen ones, else the defaults (none in dynamic mode)."""
     if settings.toolsets is not None:
-        specs = [s for s in specs if s.toolset in settings.toolsets]
+        return settings.toolsets
+    return () if settings.dynamic_toolsets else DEFAULT_TOOLSETS
+
+
+def instructions_for(settings: Settings) -> str:
+    """Each exposed toolset's own lines between a shared opening and closing (from the generated catalog,
+    so answering initialize imports no tool module)."""
+    chosen = exposed_toolsets(settings)
+    lines = [INTRO, *(ts.instructions for ts in CATALOG if ts.id in chosen)]
+    if settings.dynamic_toolsets:
+        lines.append(DYNAMIC.format(ids=", ".join(KNOWN_TOOLSETS)))
+    lines.append(OUTRO)
+    return "\n".join(lines) + "\n"
+
+
+def select_specs(settings: Settings, toolsets: tuple[str, ...] | None = None) -> list[ToolSpec]:
+    """The tools of `toolsets` (default: those this configuration exposes), never a write in read-only mode."""
+    chosen = exposed_toolsets(settings) if toolsets is None else toolsets
+    specs = [s for s in all_specs() if s.toolset.id in chosen]
     if settings.read_only:
         specs = [s for s in specs if not s.writes]
     return specs
@@ -182,6 +200,18 @@ def _tools() -> dict[str, Tool]:
     }
 
 
+async def _announce_list_changed(ctx: Context[AppState, Any], *, prompts: bool) -> None:
+    """Tell the client its tool (and prompt) list changed, in whichever era it speaks."""
+    # 2026-07-28: published on the bus that feeds the client's subscriptions/listen streams.
+    await ctx.notify_tools_changed()
+    if prompts:
+        await ctx.notify_prompts_changed()
+    # 2025-11-25: a notification on the session (the SDK drops this copy at 2026-07-28).
+    await ctx.session.send_tool_list_changed()
+    if prompts:
+        await ctx.session.send_prompt_list_changed()
+
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 _LEVELS: dict[int, LogLevel] = {
     logging.DEBUG: "DEBUG",
@@ -196,30 +226,109 @@ def _host_log_level() -> LogLevel:
     return _LEVELS.get(logging.getLogger().getEffectiveLevel(), "WARNING")
 
 
+class ToolsetRow(BaseModel):
+    id: str
+    description: str
+    enabled: bool
+
+
+class ListToolsetsOut(BaseModel):
+    toolsets: list[ToolsetRow]
+
+
+class EnableToolsetOut(BaseModel):
+    toolset: str
+    added: list[str] = Field(description="Tools now callable; empty when the toolset was already enabled")
+
+
 class _FreshBooksServer(MCPServer[AppState]):
     """MCPServer that registers its tools and prompts on first use, not at start-up.
 
     Importing the tool modules and building their schemas costs ~0.15 s in a fresh process; a
     client needs them only for tools/* and prompts/*, never to initialize.
+
+    In dynamic mode it starts with list_toolsets and enable_toolset (plus any FRESHBOOKS_TOOLSETS);
+    enable_toolset registers a toolset's tools for the whole server process and tells the client
+    the tool list changed.
     """
 
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # No resources are served: unhandled resources/* methods are not advertised in capabilities.
-        for method in ("resources/list", "resources/read", "resources/templates/list"):
-            self._lowlevel_server._request_handlers.pop(method, None)
-        self._pending_settings: Settings | None = settings
+        self._settings = settings
+        self._registered = False
+        self._prompt_names: set[str] = set()
+        if settings.dynamic_toolsets:
+            self._declare_list_changed()
+
+    def _declare_list_changed(self) -> None:
+        # 2025-11-25 clients learn of tools.listChanged from initialize, which MCPServer builds with
+        # default NotificationOptions (all false); at 2026-07-28 the SDK derives it from the
+        # subscriptions/listen handler it serves.
+        lowlevel = self._lowlevel_server
+        build = lowlevel.create_initialization_options
+
+        def with_list_changed(
+            notification_options: NotificationOptions | None = None, *args: Any, **kwargs: Any
+        ) -> Any:
+            options = notification_options or NotificationOptions(tools_changed=True, prompts_changed=True)
+            return build(options, *args, **kwargs)
+
+        lowlevel.create_initialization_options = with_list_changed  # type: ignore[method-assign]
 
     def _ensure_registered(self) -> None:
-        if self._pending_settings is None:
+        if self._registered:
             return
-        settings, self._pending_settings = self._pending_settings, None
+        self._registered = True
+        self._enable(exposed_toolsets(self._settings))
+        if self._settings.dynamic_toolsets:
+            for meta_tool in self._toolset_tools():
+                self._tool_manager._tools[meta_tool.name] = meta_tool
+
+    def _enable(self, toolsets: tuple[str, ...]) -> tuple[list[str], bool]:
+        """Register these toolsets' tools (and the prompts they complete); (tools added, prompts added)."""
         tools = _tools()
+        known = self._tool_manager._tools
+        added = [spec.name for spec in select_specs(self._settings, toolsets) if spec.name not in known]
         # The SDK has no public way to add an already-built Tool after construction.
-        self._tool_manager._tools.update({spec.name: tools[spec.name] for spec in select_specs(settings)})
+        known.update({name: tools[name] for name in added})
         from .prompts import register_prompts
 
-        register_prompts(self, settings)
+        available = frozenset(name for name in known if name in tools)
+        new_prompts = register_prompts(self, available, skip=frozenset(self._prompt_names))
+        self._prompt_names |= new_prompts
+        return added, bool(new_prompts)
+
+    def _enabled_toolsets(self) -> set[str]:
+        known = self._tool_manager._tools
+        return {spec.toolset.id for spec in all_specs() if spec.name in known}
+
+    def _toolset_tools(self) -> list[Tool]:
+        async def list_toolsets() -> ListToolsetsOut:
+            """List the toolsets this server offers, each with a one-line description and whether its tools
+            are enabled. Enable one with enable_toolset when the task needs tools you do not have yet."""
+            enabled = self._enabled_toolsets()
+            return ListToolsetsOut(
+                toolsets=[ToolsetRow(id=ts.id, description=ts.description, enabled=ts.id in enabled) for ts in CATALOG]
+            )
+
+        async def enable_toolset(
+            ctx: Context[AppState, Any],
+            toolset: Annotated[str, Field(description="Toolset id", json_schema_extra={"enum": list(KNOWN_TOOLSETS)})],
+        ) -> EnableToolsetOut:
+            """Add a toolset's tools to this session's tool list (read-only mode adds only its read tools).
+            Returns the tools added; the client is told the tool list changed, so list the tools again."""
+            if toolset not in KNOWN_TOOLSETS:
+                raise ToolError(f"Unknown toolset {toolset!r}; choose one of {', '.join(KNOWN_TOOLSETS)}.")
+            added, new_prompts = self._enable((toolset,))
+            if added:
+                await _announce_list_changed(ctx, prompts=new_prompts)
+            return EnableToolsetOut(toolset=toolset, added=added)
+
+        annotations = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+        return [
+            compact_schemas(_strict(Tool.from_function(fn, title=title, annotations=annotations)))
+            for fn, title in ((list_toolsets, "List toolsets"), (enable_toolset, "Enable toolset"))
+        ]
 
     async def list_tools(self) -> list[MCPTool]:
         self._ensure_registered()
@@ -280,7 +389,7 @@ def build_server(
         "freshbooks",
         title="FreshBooks",
         description="Bookkeeping in FreshBooks: clients, invoices, payments, expenses.",
-        instructions=INSTRUCTIONS,
+        instructions=instructions_for(settings),
         version=__version__,
         lifespan=lifespan,
         # The SDK configures the root logger at this level; INFO would log every FreshBooks URL

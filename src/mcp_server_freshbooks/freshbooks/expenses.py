@@ -13,9 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .types import Money, MoneyTotals, optional_text, parse_accounting_datetime, parse_date
+
+if TYPE_CHECKING:
+    from .api import FreshBooksClient
 
 GroupBy = Literal["category", "vendor", "month", "quarter", "client", "project"]
 GROUP_BY_VALUES: tuple[GroupBy, ...] = ("category", "vendor", "month", "quarter", "client", "project")
@@ -377,6 +380,12 @@ class ExpenseAggregator:
 
 
 # ---------------------------------------------------------------------- staff id
+
+
+async def fetch_staff_id(api: FreshBooksClient) -> int | None:
+    """The signed-in user's expense staffid on the selected business's account (None: `/me` names none)."""
+    business = await api.business()
+    return staff_id_from_me(await api.request("GET", "/auth/api/v1/users/me"), business.account_id)
 
 
 def staff_id_from_me(body: Any, account_id: str | None) -> int | None:

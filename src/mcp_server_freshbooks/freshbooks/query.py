@@ -202,6 +202,7 @@ TAXES = Resource(
 )
 
 SearchValue = str | int | Decimal | date | datetime | bool
+CENT = Decimal("0.01")
 
 
 def _format(value: SearchValue) -> str:
@@ -264,6 +265,10 @@ class Query:
         """Both ends inclusive, as people say ranges: the exclusive `_max` becomes the day after `last`."""
         after_last = last + timedelta(days=1) if last is not None and last < date.max else None
         return self.between(key, first, after_last)
+
+    def between_amounts(self, key: str, lowest: Decimal | None = None, highest: Decimal | None = None) -> Query:
+        """Both ends inclusive, to the cent: the exclusive `_max` becomes one cent above `highest`."""
+        return self.between(key, lowest, highest + CENT if highest is not None else None)
 
     def flag(self, key: str, value: bool = True) -> Query:
         self._check(key, self.resource.flag_keys, "flag")

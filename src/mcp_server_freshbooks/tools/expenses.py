@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal, cast
 
@@ -15,7 +15,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from ..freshbooks import CLIENTS, EXPENSE_CATEGORIES, EXPENSES, FreshBooksClient, NotFoundError, Page, Query
+from ..freshbooks import EXPENSE_CATEGORIES, EXPENSES, FreshBooksClient, Page, Query
 from ..freshbooks.api import ProgressCallback
 from ..freshbooks.expenses import (
     NO_VALUE_KEY,
@@ -26,10 +26,11 @@ from ..freshbooks.expenses import (
     ExpenseAggregator,
     GroupBy,
     GroupTotal,
+    fetch_staff_id,
     parse_expense,
-    staff_id_from_me,
     vendor_matches,
 )
+from ..freshbooks.names import client_names, project_titles
 from ..freshbooks.types import MoneyTotals, format_amount
 from ..freshbooks.writes import create_reconciled, expense_lookup
 from ._base import RESPONSE_FORMAT_DESCRIPTION, Money, ResponseFormat, Toolset, app_state, fb, one_line, respond, tool
@@ -202,52 +203,6 @@ def _category_filter(query: Query, index: CategoryIndex, cat: Category) -> str:
     return f"category: {cat.name} (id {cat.id}) and its {len(ids) - 1} subcategories"
 
 
-def _client_label(raw: dict[str, Any]) -> str:
-    org = (raw.get("organization") or "").strip()
-    person = f"{raw.get('fname') or ''} {raw.get('lname') or ''}".strip()
-    return org or person or f"client {raw.get('id')}"
-
-
-async def _client_names(client: FreshBooksClient, ids: set[int]) -> dict[int, str]:
-    """Names for client ids: one filtered list request per 100 ids, then a GET for any not listed."""
-    names: dict[int, str] = {}
-    wanted = sorted(ids)
-    for start in range(0, len(wanted), 100):
-        chunk = wanted[start : start + 100]
-        page = await client.list_page(CLIENTS, Query(CLIENTS).in_list("userids", chunk), per_page=100)
-        for row in page.rows:
-            cid = row.get("id") or row.get("userid")
-            if isinstance(cid, int):
-                names[cid] = _client_label(row)
-
-    async def one(cid: int) -> None:
-        try:
-            names[cid] = _client_label(await client.get(CLIENTS, cid))
-        except NotFoundError:
-            names[cid] = f"client {cid} (not found)"
-
-    missing = [cid for cid in wanted if cid not in names]  # e.g. deleted clients: lists hide them
-    await asyncio.gather(*(one(cid) for cid in missing))
-    return names
-
-
-async def _project_names(client: FreshBooksClient, ids: set[int]) -> dict[int, str]:
-    names: dict[int, str] = {}
-
-    async def one(pid: int) -> None:
-        try:
-            body = await client.business_request("GET", "projects", f"project/{pid}")
-        except NotFoundError:
-            names[pid] = f"project {pid} (not found)"
-            return
-        project = body.get("project") if isinstance(body, dict) else None
-        title = project.get("title") if isinstance(project, dict) else None
-        names[pid] = str(title) if title else f"project {pid}"
-
-    await asyncio.gather(*(one(pid) for pid in sorted(ids)))
-    return names
-
-
 def _check_range(date_from: date | None, date_to: date | None, *, max_years: int | None = None) -> None:
     if date_from and date_to and date_to < date_from:
         raise ToolError(
@@ -269,11 +224,6 @@ def _check_range(date_from: date | None, date_to: date | None, *, max_years: int
             )
 
 
-def _day_after(day: date) -> date | None:
-    """The exclusive upper bound for an inclusive last day; None (no bound) after the last date there is."""
-    return None if day >= date.max else day + timedelta(days=1)
-
-
 def _base_query(
     date_from: date | None,
     date_to: date | None,
@@ -283,8 +233,7 @@ def _base_query(
     query = Query(EXPENSES)
     filters: list[str] = []
     if date_from or date_to:
-        # FreshBooks: date_min inclusive, date_max EXCLUSIVE -> the day after the inclusive date_to.
-        query.between("date", date_from, _day_after(date_to) if date_to else None)
+        query.between_dates("date", date_from, date_to)
         filters.append(f"date: {date_from or 'any'}..{date_to or 'any'}")
     if client_id is not None:
         query.equals("clientid", client_id)
@@ -358,8 +307,8 @@ async def _rows_out(ctx: Context[Any, Any], expenses: list[Expense], detailed: b
     client_ids = {e.client_id for e in expenses if e.client_id}
     project_ids = {e.project_id for e in expenses if e.project_id}
     clients, projects = await asyncio.gather(
-        _client_names(client, client_ids) if client_ids else _empty(),
-        _project_names(client, project_ids) if project_ids else _empty(),
+        client_names(client, client_ids) if client_ids else _empty(),
+        project_titles(client, project_ids) if project_ids else _empty(),
     )
     return [_expense_out(e, index, clients, projects, detailed) for e in expenses]
 
@@ -413,7 +362,7 @@ async def list_expenses(
         filters.append(_category_filter(query, index, cat))
     if amount_min is not None or amount_max is not None:
         # amount_max is exclusive at FreshBooks: one cent above the inclusive maximum.
-        query.between("amount", amount_min, amount_max + Decimal("0.01") if amount_max is not None else None)
+        query.between_amounts("amount", amount_min, amount_max)
         filters.append(f"amount: {amount_min if amount_min is not None else 'any'}..{amount_max or 'any'}")
     field, direction = sort.rsplit("_", 1)
     query.sort(field, "asc" if direction == "asc" else "desc")
@@ -543,9 +492,9 @@ async def summarize_expenses(
     res = agg.result(top=top, labels=labels)
     kept_ids = {int(g.key) for g in res.groups if g.key.isdigit()}
     if group_by == "client" and kept_ids:
-        labels = {str(k): v for k, v in (await _client_names(client, kept_ids)).items()}
+        labels = {str(k): v for k, v in (await client_names(client, kept_ids)).items()}
     elif group_by == "project" and kept_ids:
-        labels = {str(k): v for k, v in (await _project_names(client, kept_ids)).items()}
+        labels = {str(k): v for k, v in (await project_titles(client, kept_ids)).items()}
 
     none_label = {
         "category": "(no category)",
@@ -601,10 +550,9 @@ async def _staff_id(ctx: Context[Any, Any]) -> int:
     cached = cache.get(STAFF_CACHE)
     if isinstance(cached, int):
         return cached
-    client = fb(ctx)
-    business = await client.business()
-    body = await client.request("GET", "/auth/api/v1/users/me")
-    staff = staff_id_from_me(body, business.account_id)
+    api = fb(ctx)
+    business = await api.business()
+    staff = await fetch_staff_id(api)
     if staff is None:
         if business.role in ("owner", "admin"):
             staff = 1  # FreshBooks' business owner is staff 1 on the account
