@@ -32,8 +32,9 @@ from ._base import (
     Money,
     ResponseFormat,
     Toolset,
-    ask_confirmation,
+    confirm_gate,
     fb,
+    load_once,
     require_confirmation,
     respond,
     tool,
@@ -318,13 +319,12 @@ async def find_client(
 @tool(toolset=TOOLSET, title="Get client", read_only=True, idempotent=True, not_found=NOT_FOUND)
 async def get_client(
     ctx: Context[Any, Any],
-    client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (from find_client)")],
+    client_id: Annotated[int, Field(ge=1, description="Client id (from find_client)")],
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, GetClientOut]:
-    """Get one FreshBooks client by client_id: organization, name, email, currency, status (active,
-    archived, deleted) and what it owes: outstanding and overdue balances per currency (never summed
-    across currencies). response_format=detailed adds credit and draft balances, billing address,
-    phones, note, language and contacts. Don't know the id? Use find_client first."""
+    """One client by client_id: who it is, status, currency, and outstanding and overdue balances per
+    currency (never summed across currencies). detailed adds credit and draft balances, billing address,
+    phones, note, language and contacts. Look the id up with find_client."""
     detailed = response_format == "detailed"
     rec = await _fetch(fb(ctx), client_id, detailed=detailed)
     return respond(GetClientOut(client=_detail(rec, detailed)), _detail_text(rec))
@@ -573,25 +573,32 @@ async def update_client(
 # ---------------------------------------------------------------------- archive / restore
 
 
+async def _load_for_archive(ctx: Context[Any, Any], client_id: int) -> ClientRecord:
+    try:
+        return await _fetch(fb(ctx), client_id)
+    except FreshBooksError as exc:
+        raise tool_error(exc, not_found=NOT_FOUND) from None
+
+
 async def _confirm_archive(
     client_id: int, confirm: bool, ctx: Context[Any, Any]
 ) -> Confirmation | Elicit[Confirmation]:
-    try:
-        rec = await _fetch(fb(ctx), client_id)
-    except FreshBooksError as exc:
-        raise tool_error(exc, not_found=NOT_FOUND) from None
-    if rec.vis_state == VIS_ARCHIVED:
-        return Confirmation(confirm=True)  # already archived: the tool makes no write, nothing to ask
-    if rec.vis_state == VIS_DELETED:
-        raise ToolError(f"{rec.describe()} is deleted, not active; nothing to archive. Nothing was changed.")
-    owes = f" It still has an open balance of {money_text(rec.outstanding)}." if rec.outstanding else ""
-    question = (
-        f"Archive {rec.describe()}?{owes} Archived clients are hidden from lists but keep their invoices "
-        "and payments; restore_client undoes it."
-    )
-    return ask_confirmation(
+    def question(rec: ClientRecord) -> str | None:
+        if rec.vis_state == VIS_ARCHIVED:
+            return None  # already archived: the tool makes no write, nothing to ask
+        if rec.vis_state == VIS_DELETED:
+            raise ToolError(f"{rec.describe()} is deleted, not active; nothing to archive. Nothing was changed.")
+        owes = f" It still has an open balance of {money_text(rec.outstanding)}." if rec.outstanding else ""
+        return (
+            f"Archive {rec.describe()}?{owes} Archived clients are hidden from lists but keep their invoices "
+            "and payments; restore_client undoes it."
+        )
+
+    return await confirm_gate(
         ctx,
         confirm,
+        key=f"client:{client_id}",
+        load=lambda: _load_for_archive(ctx, client_id),
         question=question,
         retry_hint=f"call archive_client again with client_id={client_id} and confirm=true",
     )
@@ -602,20 +609,18 @@ async def _confirm_archive(
 )
 async def archive_client(
     ctx: Context[Any, Any],
-    client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (from find_client)")],
+    client_id: Annotated[int, Field(ge=1, description="Client id (from find_client)")],
     approval: Annotated[Confirmation, Resolve(_confirm_archive)],
     confirm: Annotated[
-        bool, Field(description="true only after the user agreed to archive this client in the conversation")
+        bool, Field(description="true only once the user agreed")
     ] = False,
 ) -> Annotated[CallToolResult, ClientWriteOut]:
-    """Archive a FreshBooks client (not delete): it disappears from active lists, its invoices and
-    payments stay. Asks the user to confirm (naming the client and its open balance) when the app
-    supports it; otherwise the first call changes nothing and returns the question to ask; call again
-    with confirm=true once the user agrees. Archiving an archived client changes nothing. Undo with
-    restore_client."""
+    """Archive a client (not delete): it leaves the active lists, its invoices and payments stay;
+    restore_client undoes it. The user is asked to confirm (client and open balance); a host that cannot ask
+    gets the question as the result: ask the user, then call again with confirm=true."""
     require_confirmation(approval, f"archiving client {client_id}")
     client = fb(ctx)
-    rec = await _fetch(client, client_id)
+    rec = await load_once(ctx, f"client:{client_id}", lambda: _load_for_archive(ctx, client_id))
     if rec.vis_state == VIS_ARCHIVED:
         message = f"{rec.describe()} was already archived; nothing changed."
         return respond(ClientWriteOut(client=_row(rec, False), changed=False, message=message), message)
