@@ -1,10 +1,12 @@
 """Long bad-input run: every tool, arguments generated from its own input schema and beyond it.
 
-    .venv/bin/python bench/fuzz.py [--examples-per-tool N] [--seed-sandbox N]
+    .venv/bin/python bench/fuzz.py [--examples-per-tool N] [--seed-sandbox N] [--era both|modern|legacy]
 
-Same generator and checks as tests/reliability/test_fuzz.py, more cases. Prints cases, successes,
-clear errors, writes made by accepted calls, problems (must be 0) and time, per tool and in all.
-Exit status 1 if any problem was found.
+Same generator and checks as tests/reliability/test_fuzz.py, more cases, in both protocol eras:
+modern = 2026-07-28 (mcp.Client's default), legacy = 2025-11-25 (mode="legacy"), each with its own
+sandbox and session. Prints cases, successes, clear errors, writes made by accepted calls, calls that
+carried a value that must be refused by name (must-ref), problems (must be 0) and time, per tool and
+era, then per era side by side. Exit status 1 if any problem was found.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from mcp_server_freshbooks.config import load_settings
 from mcp_server_freshbooks.sandbox import Sandbox, SandboxOptions
 from mcp_server_freshbooks.server import build_server
-from reliability.fuzzing import Case, Tally, case_for, check, known_from
+from reliability.fuzzing import Case, Tally, case_for, check, known_from, must_refuse
+
+ERAS = {"modern": "auto", "legacy": "legacy"}
 
 
 def _runner(
@@ -47,7 +51,7 @@ def _runner(
         wrote = len(sb.write_log) - before
         text = " ".join(getattr(c, "text", "") for c in result.content)
         structured = dict(result.structured_content) if result.structured_content is not None else None
-        check(case, bool(result.is_error), text, structured, wrote, tally)
+        check(case, bool(result.is_error), text, structured, wrote, tally, must_refuse(case.arguments, schema))
         confirm = case.arguments.get("confirm")
         confirmed = confirm is True or str(confirm).strip().lower() in ("1", "on", "t", "true", "y", "yes")
         if "confirm" in props and not confirmed and wrote:
@@ -56,53 +60,78 @@ def _runner(
     return run
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples-per-tool", type=int, default=1500)
-    parser.add_argument("--seed-sandbox", type=int, default=5)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.CRITICAL, stream=sys.stderr)
-    sb = Sandbox(SandboxOptions(seed=args.seed_sandbox, clients=12, invoices=40, expenses=60))
+def _run_era(mode: str, seed: int, examples: int) -> tuple[list[tuple[str, Tally, float]], Sandbox, float]:
+    sb = Sandbox(SandboxOptions(seed=seed, clients=12, invoices=40, expenses=60))
     server = build_server(load_settings(environ={}, use_dotenv=False), sandbox=sb)
     rows: list[tuple[str, Tally, float]] = []
     started = time.perf_counter()
     with (
         start_blocking_portal(backend="asyncio") as portal,
-        portal.wrap_async_context_manager(Client(server)) as client,  # type: ignore[arg-type]
+        portal.wrap_async_context_manager(Client(server, mode=mode)) as client,
     ):
         known = known_from(sb)
         schemas = {t.name: t.input_schema for t in portal.call(client.list_tools).tools}
         for tool in sorted(schemas):
             tally = Tally()
-
-            run = _runner(portal, client, sb, tool, tally, schemas[tool], known, args.examples_per_tool)
+            run = _runner(portal, client, sb, tool, tally, schemas[tool], known, examples)
             t0 = time.perf_counter()
             run()
             rows.append((tool, tally, time.perf_counter() - t0))
-    wall = time.perf_counter() - started
-    print(f"{'tool':<26}{'cases':>8}{'ok':>7}{'errors':>8}{'writes':>8}{'problems':>10}{'s':>8}")
+    return rows, sb, time.perf_counter() - started
+
+
+def _total(rows: list[tuple[str, Tally, float]]) -> Tally:
     total = Tally()
-    for tool, t, secs in rows:
-        print(f"{tool:<26}{t.cases:>8}{t.ok:>7}{t.errors:>8}{t.writes:>8}{len(t.problems):>10}{secs:>8.1f}")
+    for _, t, _ in rows:
         total.cases += t.cases
         total.ok += t.ok
         total.errors += t.errors
         total.writes += t.writes
+        total.must_refuse += t.must_refuse
         total.problems += t.problems
         total.by_mutation.update(t.by_mutation)
-    print(
-        f"{'ALL':<26}{total.cases:>8}{total.ok:>7}{total.errors:>8}{total.writes:>8}{len(total.problems):>10}"
-        f"{wall:>8.1f}"
+    return total
+
+
+HEAD = f"{'era':<8}{'tool':<26}{'cases':>8}{'ok':>7}{'errors':>8}{'writes':>8}{'must-ref':>9}{'problems':>10}{'s':>8}"
+
+
+def _line(era: str, tool: str, t: Tally, secs: float) -> str:
+    return (
+        f"{era:<8}{tool:<26}{t.cases:>8}{t.ok:>7}{t.errors:>8}{t.writes:>8}{t.must_refuse:>9}"
+        f"{len(t.problems):>10}{secs:>8.1f}"
     )
-    print(f"cases/s: {total.cases / wall:.0f}; mutations: {dict(total.by_mutation)}")
-    print(f"search keys FreshBooks would ignore: {dict(sb.ignored_search_keys) or 'none'}")
-    seen: set[str] = set()
-    for problem in total.problems:
-        key = problem.split("(", 1)[0] + problem.rsplit(":", 1)[-1][:60]
-        if key not in seen:
-            seen.add(key)
-            print("PROBLEM:", " ".join(problem.split())[:400])
-    return 1 if total.problems or sb.ignored_search_keys else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples-per-tool", type=int, default=1500)
+    parser.add_argument("--seed-sandbox", type=int, default=5)
+    parser.add_argument("--era", choices=["both", *ERAS], default="both")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.CRITICAL, stream=sys.stderr)
+    eras = list(ERAS) if args.era == "both" else [args.era]
+    results = {era: _run_era(ERAS[era], args.seed_sandbox, args.examples_per_tool) for era in eras}
+    print(HEAD)
+    for era, (rows, _, _) in results.items():
+        for tool, t, secs in rows:
+            print(_line(era, tool, t, secs))
+    print()
+    print(HEAD.replace("tool", "    "))
+    failed = False
+    for era, (rows, sb, wall) in results.items():
+        total = _total(rows)
+        print(_line(era, "ALL", total, wall) + f"   {total.cases / wall:.0f} cases/s")
+        print(f"{'':<8}mutations: {dict(total.by_mutation)}")
+        print(f"{'':<8}search keys FreshBooks would ignore: {dict(sb.ignored_search_keys) or 'none'}")
+        seen: set[str] = set()
+        for problem in total.problems:
+            key = problem.split("(", 1)[0] + problem.rsplit(":", 1)[-1][:60]
+            if key not in seen:
+                seen.add(key)
+                print(f"PROBLEM ({era}):", " ".join(problem.split())[:400])
+        failed = failed or bool(total.problems or sb.ignored_search_keys)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

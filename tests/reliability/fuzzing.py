@@ -5,11 +5,15 @@ Arguments are mostly schema-valid (so tool bodies run, reads and writes happen) 
 values mixed in per field (wrong types, empty and 100 KB strings, control characters, unusual
 unicode, negative/zero/huge/many-decimal amounts, impossible dates, unknown ids), plus whole-call
 mutations whose failure must name the field: an extra field, a missing required field, a wrong type.
+Values the server must refuse whatever else is sent (#11) are found by `must_refuse` and checked to be
+refused by name: a number as a date, a write dated outside 1970-2100, a control or text-direction
+character in a name (notes may hold newlines and tabs), an amount with `_` separators.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -49,6 +53,8 @@ BAD_AMOUNTS = [
     "Infinity",
     "-Infinity",
     "1,000.00",
+    "1_000",
+    "1_000.00",
     "$12",
     "9" * 40,
     "0x10",
@@ -75,7 +81,11 @@ BAD_DATES = [
     "",
     "2026-01-05T25:00:00",
     "2026-1-5",
+    "1969-12-31",
+    "2101-01-01",
+    "٢٠٢٦-٠١-٠٥",  # Arabic-Indic digits: \d would match them
 ]
+DATE_NUMBERS = [0, 1_700_000_000, 20260105, -1, 1.5, True]
 UNKNOWN_IDS = [999_999_999, 2**31, 2**63, 10**30, 0, -1, -(2**63)]
 WRONG_TYPE = {"unexpected": ["object"]}
 
@@ -106,6 +116,12 @@ def _resolve(schema: JSON, defs: JSON) -> JSON:
     return schema
 
 
+# Bidirectional-text controls a name may not hold (notes may).
+BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+FREE_TEXT_FIELDS = frozenset({"notes", "note", "terms", "description"})
+PRINTABLE = st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters=BIDI)
+
+
 def _valid_text(schema: JSON) -> st.SearchStrategy[str]:
     lo = int(schema.get("minLength", 0))
     hi = min(int(schema.get("maxLength", 60)), 60)
@@ -116,7 +132,7 @@ def _valid_text(schema: JSON) -> st.SearchStrategy[str]:
         if "A-Za-z" in pattern:
             return st.sampled_from(["USD", "CAD", "eur", "GBP", "XXX"])
         return st.from_regex(pattern, fullmatch=True)
-    return st.text(min_size=lo, max_size=max(lo, hi))
+    return st.text(PRINTABLE, min_size=lo, max_size=max(lo, hi))
 
 
 def value_for(
@@ -138,7 +154,7 @@ def value_for(
             st.sampled_from(list(schema["enum"])),
             st.sampled_from([*hostile, "DETAILED", " concise", "unknown"]),
         )
-    kind = schema.get("type")
+    kind = _kind(schema)
     valid: st.SearchStrategy[Any]
     if kind == "integer":
         lo, hi = schema.get("minimum"), schema.get("maximum")
@@ -158,7 +174,7 @@ def value_for(
         hostile += BAD_AMOUNTS
     elif kind == "string" and schema.get("format") == "date":
         valid = st.dates(min_value=date(2018, 1, 1), max_value=date(2030, 12, 31)).map(date.isoformat)
-        hostile += BAD_DATES
+        hostile += BAD_DATES + DATE_NUMBERS
     elif kind == "string":
         if name in ("category",):
             valid = st.one_of(st.sampled_from(known.category_names), _valid_text(schema))
@@ -190,6 +206,14 @@ def value_for(
     if not hostile_ok:
         return valid
     return st.one_of(valid, valid, valid, st.sampled_from(hostile))
+
+
+def _kind(schema: JSON) -> Any:
+    """The schema's type; a type list with "number" (a Decimal: number or decimal string) is a number."""
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return "number" if "number" in kind else next((k for k in kind if k != "null"), None)
+    return kind
 
 
 def object_for(
@@ -254,6 +278,54 @@ def case_for(tool: str, schema: JSON, known: Known) -> st.SearchStrategy[Case]:
     return build()
 
 
+# ---------------------------------------------------------------------- what must be refused
+
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+WRITE_WINDOW = (date(1970, 1, 1), date(2100, 12, 31))
+
+
+def _bad_text(value: str, free_text: bool) -> bool:
+    for ch in value:
+        if free_text and ch in "\n\r\t":
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cs") or (not free_text and ch in BIDI):
+            return True
+    return False
+
+
+def _refusals(path: str, name: str, value: Any, schema: JSON, defs: JSON) -> list[str]:
+    schema = _resolve(schema, defs)
+    if value is None:
+        return []  # left out
+    kind = _kind(schema)
+    if schema.get("format") == "date":
+        if not isinstance(value, str) or not _ISO.fullmatch(value):
+            return [path]  # a number (Unix time), another layout, other digits: never a date
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            return [path]
+        writes = "2100" in str(schema.get("pattern", ""))
+        return [path] if writes and not WRITE_WINDOW[0] <= day <= WRITE_WINDOW[1] else []
+    if kind == "number" and isinstance(value, str) and "_" in value:
+        return [path]
+    if kind == "string" and "enum" not in schema and isinstance(value, str):
+        return [path] if _bad_text(value, name in FREE_TEXT_FIELDS) else []
+    if kind == "array" and isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [r for i, item in enumerate(value) for r in _refusals(f"{path}[{i}]", name, item, schema["items"], defs)]
+    if isinstance(value, dict) and "properties" in schema:
+        props: JSON = schema["properties"]
+        return [r for k, v in value.items() if k in props for r in _refusals(f"{path}.{k}", k, v, props[k], defs)]
+    return []
+
+
+def must_refuse(arguments: JSON, schema: JSON) -> list[str]:
+    """The argument paths (as errors name them: `lines[0].name`) whose value the server must refuse."""
+    defs: JSON = schema.get("$defs", {})
+    props: JSON = schema.get("properties", {})
+    return [r for k, v in arguments.items() if k in props for r in _refusals(k, k, v, props[k], defs)]
+
+
 # ---------------------------------------------------------------------- checks
 
 CRASH_MARKERS = ("Traceback", "Unexpected server error", 'File "', "Exception:", "object has no attribute")
@@ -265,6 +337,7 @@ class Tally:
     ok: int = 0
     errors: int = 0
     writes: int = 0
+    must_refuse: int = 0  # calls carrying a value that must be refused by name (see must_refuse)
     by_mutation: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
 
@@ -274,8 +347,16 @@ def _short(args: JSON) -> str:
     return text if len(text) < 400 else text[:400] + "…"
 
 
-def check(case: Case, is_error: bool, text: str, structured: JSON | None, wrote: int, tally: Tally) -> list[str]:
-    """Every rule one call must obey; returns the broken ones (empty = fine)."""
+def check(
+    case: Case,
+    is_error: bool,
+    text: str,
+    structured: JSON | None,
+    wrote: int,
+    tally: Tally,
+    refusals: list[str] | None = None,
+) -> list[str]:
+    """Every rule one call must obey; returns the broken ones (empty = fine). `refusals`: must_refuse()."""
     tally.cases += 1
     tally.by_mutation[case.mutation or "none"] += 1
     problems: list[str] = []
@@ -303,6 +384,12 @@ def check(case: Case, is_error: bool, text: str, structured: JSON | None, wrote:
             problems.append(f"{where}: accepted a {case.mutation} {case.target!r}: {text[:200]!r}")
         if case.mutation == "reversed":
             problems.append(f"{where}: accepted a reversed range: {text[:200]!r}")
+    if refusals:
+        tally.must_refuse += 1
+        if not is_error:
+            problems.append(f"{where}: accepted {refusals} (a value that must be refused): {text[:200]!r}")
+        elif missing := [path for path in refusals if path not in text]:
+            problems.append(f"{where}: refusal does not name {missing}: {text[:300]!r}")
     # another pair may be reversed too (and reported first): any range field named is fine
     if case.mutation == "reversed" and is_error and not re.search(r"\w+_(from|to)\b", text):
         problems.append(f"{where}: reversed-range error names no range field: {text[:300]!r}")

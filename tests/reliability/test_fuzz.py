@@ -3,8 +3,10 @@
 Each call ends in a success with structured content or a clear error (naming the field for
 extra/missing/wrong-type arguments and reversed ranges); never a traceback; a rejected call writes
 nothing (the sandbox's own write log); a confirm-required tool without confirm=true writes nothing;
-no search key FreshBooks would ignore is ever sent. ONE sandbox and ONE MCP session serve every
-example (via an anyio blocking portal, so hypothesis drives a plain sync test): deterministic and fast.
+no search key FreshBooks would ignore is ever sent; a value that must be refused (a number as a date,
+a write outside 1970-2100, a control character in a name, "1_000") is refused by name. Both protocol
+eras: 2026-07-28 (mcp.Client's default) and 2025-11-25 (mode="legacy"). Per era ONE sandbox and ONE MCP
+session serve every example (via an anyio blocking portal, so hypothesis drives a plain sync test).
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from mcp_server_freshbooks.config import load_settings
 from mcp_server_freshbooks.sandbox import Sandbox, SandboxOptions
 from mcp_server_freshbooks.server import build_server, select_specs
 
-from .fuzzing import Case, Known, Tally, case_for, check, known_from
+from .fuzzing import Case, Known, Tally, case_for, check, known_from, must_refuse
 
 TOOLS = [s.name for s in select_specs(load_settings(environ={}, use_dotenv=False))]
-EXAMPLES_PER_TOOL = 180
+# The modern era runs more cases; the handshake era re-runs the first ones (derandomized) over its session.
+EXAMPLES_PER_TOOL = {"auto": 150, "legacy": 90}
 
 
 def _truthy(value: Any) -> bool:
@@ -37,8 +40,8 @@ def _truthy(value: Any) -> bool:
 
 
 class Live:
-    def __init__(self, sb: Sandbox, portal: BlockingPortal, client: Client, schemas: dict[str, Any]) -> None:
-        self.sb, self.portal, self.client, self.schemas = sb, portal, client, schemas
+    def __init__(self, sb: Sandbox, portal: BlockingPortal, client: Client, schemas: dict[str, Any], mode: str) -> None:
+        self.sb, self.portal, self.client, self.schemas, self.mode = sb, portal, client, schemas, mode
         self.known: Known = known_from(sb)
         self.tally = Tally()
 
@@ -48,7 +51,8 @@ class Live:
         wrote = len(self.sb.write_log) - before
         text = " ".join(getattr(c, "text", "") for c in result.content)
         structured = dict(result.structured_content) if result.structured_content is not None else None
-        problems = check(case, bool(result.is_error), text, structured, wrote, self.tally)
+        refusals = must_refuse(case.arguments, self.schemas[case.tool])
+        problems = check(case, bool(result.is_error), text, structured, wrote, self.tally, refusals)
         props = self.schemas[case.tool].get("properties", {})
         if "confirm" in props and not _truthy(case.arguments.get("confirm")) and wrote:
             problems.append(f"{case.tool} wrote without confirm=true: {case.arguments!r:.300}")
@@ -57,16 +61,17 @@ class Live:
         return problems
 
 
-@pytest.fixture(scope="module")
-def live() -> Iterator[Live]:
+@pytest.fixture(scope="module", params=["auto", "legacy"])
+def live(request: pytest.FixtureRequest) -> Iterator[Live]:
+    mode = str(request.param)
     sb = Sandbox(SandboxOptions(seed=5, clients=12, invoices=40, expenses=60))
     server = build_server(load_settings(environ={}, use_dotenv=False), sandbox=sb)
     with (
         start_blocking_portal(backend="asyncio") as portal,
-        portal.wrap_async_context_manager(Client(server)) as client,  # type: ignore[arg-type]
+        portal.wrap_async_context_manager(Client(server, mode=mode)) as client,
     ):
         tools = portal.call(client.list_tools).tools
-        yield Live(sb, portal, client, {t.name: t.input_schema for t in tools})
+        yield Live(sb, portal, client, {t.name: t.input_schema for t in tools}, mode)
 
 
 def test_every_tool_is_fuzzed(live: Live) -> None:
@@ -85,7 +90,7 @@ def test_bad_input(live: Live, tool: str) -> None:
     strategy = case_for(tool, live.schemas[tool], live.known)
 
     @settings(
-        max_examples=EXAMPLES_PER_TOOL,
+        max_examples=EXAMPLES_PER_TOOL[live.mode],
         deadline=None,
         derandomize=True,
         database=None,
@@ -137,13 +142,15 @@ def test_fuzz_totals_are_sane(live: Live, data: st.DataObject) -> None:
     # runs last in file order: the run as a whole exercised both outcomes
     tally: Tally = live.tally
     logging.getLogger(__name__).warning(
-        "fuzz: %d cases, %d ok, %d errors, %d writes, %s",
+        "fuzz (%s): %d cases, %d ok, %d errors, %d writes, %d must-refuse, %s",
+        live.mode,
         tally.cases,
         tally.ok,
         tally.errors,
         tally.writes,
+        tally.must_refuse,
         dict(tally.by_mutation),
     )
     if tally.cases:
-        assert tally.ok > 0 and tally.errors > 0
+        assert tally.ok > 0 and tally.errors > 0 and tally.must_refuse > 0
         assert not [p for p in tally.problems if p.split("(", 1)[0] not in KNOWN]
