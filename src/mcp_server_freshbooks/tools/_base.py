@@ -63,7 +63,7 @@ __all__ = [
 
 ResponseFormat = Literal["concise", "detailed"]
 RESPONSE_FORMAT_DESCRIPTION = (
-    "concise (default): the fields needed to act; detailed: every field FreshBooks has."
+    "detailed: every field FreshBooks has"
 )
 
 

@@ -35,6 +35,7 @@ def compact_schemas(tool: Tool) -> Tool:
     Validation stays the argument model's, with one addition that makes `nullable: true` true: an
     optional parameter given as null means "not given" (its default), as it does for most hosts.
     """
+    tool.description = " ".join(tool.description.split())  # a docstring's line breaks and indents are noise
     tool.parameters = compact_input_schema(tool.parameters)
     tool.fn_metadata.arg_model = _null_means_default(tool.fn_metadata.arg_model)
     if tool.fn_metadata.output_schema is not None:

@@ -256,29 +256,25 @@ async def find_client(
         Field(
             min_length=1,
             max_length=100,
-            description="Part of the organization, first name, last name, full name ('Jane Doe') or email; "
-            "case-insensitive, e.g. 'acme' or '@acme.com'",
+            description="Part of an organization, name or email, e.g. 'acme', 'Jane Doe', '@acme.com'",
         ),
         ONE_LINE,
     ],
     has_outstanding: Annotated[
-        bool | None, Field(description="true: only clients with unpaid invoices; false: only without")
+        bool | None, Field(description="true: only clients owing money; false: only the others")
     ] = None,
     has_overdue: Annotated[
-        bool | None, Field(description="true: only clients with overdue invoices; false: only without")
+        bool | None, Field(description="true: only clients with overdue invoices; false: the others")
     ] = None,
-    include_archived: Annotated[bool, Field(description="Also return archived clients (deleted never)")] = False,
-    limit: Annotated[int, Field(ge=1, le=100, description="Clients per page, 1-100")] = 10,
+    include_archived: Annotated[bool, Field(description="Also archived clients")] = False,
+    limit: Annotated[int, Field(ge=1, le=100, description="Clients per page")] = 10,
     page: Annotated[int, Field(ge=1, le=1000, description="Page number, from 1")] = 1,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, FindClientOut]:
-    """Find FreshBooks clients whose organization, first/last/full name or email contains `query`
-    (case-insensitive). Use it to get the client_id that get_client, update_client, archive_client and
-    the invoice tools need; use get_client for one client's full record and balances.
-    Returns id, organization, contact name, email, currency and unpaid balance per currency (concise),
-    or also phones, city, overdue and credit balances (detailed). Active clients only unless
-    include_archived=true. Results are in client-id order; when has_more is true, call again with
-    page=next_page. No match is not an error: try a shorter fragment or include_archived=true."""
+    """Find clients whose organization, name or email contains query (case-insensitive), active only
+    unless include_archived. Returns each id (the client_id other tools take), organization, contact, email,
+    currency and unpaid balance per currency; detailed adds phones, city, overdue and credit. No match is not
+    an error: try a shorter fragment."""
     text = query.strip()
     if not text:
         raise ToolError("query is blank: give part of an organization, name or email (1-100 characters).")
@@ -349,26 +345,26 @@ def _text(max_length: int, description: str) -> Any:
     return Field(max_length=max_length, description=description)
 
 
-Organization = Annotated[str | None, _text(200, "Company name, e.g. 'Acme Widgets Ltd.'"), ONE_LINE]
-FirstName = Annotated[str | None, _text(100, "Contact's first name"), ONE_LINE]
-LastName = Annotated[str | None, _text(100, "Contact's last name"), ONE_LINE]
-Email = Annotated[str | None, _text(254, "Billing email address, e.g. jane@acme.com"), ONE_LINE]
+Organization = Annotated[str | None, _text(200, "Company name"), ONE_LINE]
+FirstName = Annotated[str | None, _text(100, "First name"), ONE_LINE]
+LastName = Annotated[str | None, _text(100, "Last name"), ONE_LINE]
+Email = Annotated[str | None, _text(254, "Billing email"), ONE_LINE]
 BusPhone = Annotated[str | None, _text(40, "Business phone"), ONE_LINE]
 MobPhone = Annotated[str | None, _text(40, "Mobile phone"), ONE_LINE]
 HomePhone = Annotated[str | None, _text(40, "Home phone"), ONE_LINE]
-Fax = Annotated[str | None, _text(40, "Fax number"), ONE_LINE]
-Street = Annotated[str | None, _text(200, "Billing address: street"), ONE_LINE]
-Street2 = Annotated[str | None, _text(200, "Billing address: street, second line"), ONE_LINE]
-City = Annotated[str | None, _text(100, "Billing address: city"), ONE_LINE]
-Province = Annotated[str | None, _text(100, "Billing address: state or province"), ONE_LINE]
-PostalCode = Annotated[str | None, _text(20, "Billing address: postal or ZIP code"), ONE_LINE]
-Country = Annotated[str | None, _text(100, "Billing address: country, e.g. Canada"), ONE_LINE]
+Fax = Annotated[str | None, _text(40, "Fax"), ONE_LINE]
+Street = Annotated[str | None, _text(200, "Billing street"), ONE_LINE]
+Street2 = Annotated[str | None, _text(200, "Street, line 2"), ONE_LINE]
+City = Annotated[str | None, _text(100, "City"), ONE_LINE]
+Province = Annotated[str | None, _text(100, "State or province"), ONE_LINE]
+PostalCode = Annotated[str | None, _text(20, "Postal or ZIP code"), ONE_LINE]
+Country = Annotated[str | None, _text(100, "Country"), ONE_LINE]
 Currency = Annotated[
-    str | None, _S(min_length=3, max_length=3, description="ISO 4217 code for invoices, e.g. USD, CAD, EUR"), ONE_LINE
+    str | None, _S(min_length=3, max_length=3, description="Invoice currency; default: the business's"), ONE_LINE
 ]
-Language = Annotated[str | None, _text(10, "Language code for documents, e.g. en, fr"), ONE_LINE]
-Note = Annotated[str | None, _text(2000, "Private note about the client"), FREE_TEXT]
-Contacts = Annotated[list[ContactIn] | None, _S(max_length=20, description="Secondary contacts")]
+Language = Annotated[str | None, _text(10, "Document language, e.g. fr"), ONE_LINE]
+Note = Annotated[str | None, _text(2000, "Private note"), FREE_TEXT]
+Contacts = Annotated[list[ContactIn] | None, _S(max_length=20, description="Secondary contacts (also get invoices)")]
 
 
 def _fields(**given: Any) -> dict[str, Any]:
@@ -448,16 +444,13 @@ async def create_client(
     note: Note = None,
     contacts: Contacts = None,
     allow_duplicate: Annotated[
-        bool, _S(description="Create even if a client with the same email or organization exists")
+        bool, _S(description="Create even if the email or organization exists")
     ] = False,
 ) -> Annotated[CallToolResult, ClientWriteOut]:
-    """Create a FreshBooks client. Give at least one of organization, fname/lname or email; the rest
-    (phones, billing address p_*, currency_code (ISO 4217, default: the business currency), language,
-    note, secondary contacts) is optional. Refuses, and names the existing client_id, when an active
-    or archived client already has the same email or organization (ignoring case, spacing, +tags and
-    look-alike letters): use that client (restore_client if archived), or pass allow_duplicate=true
-    only if the user wants a second one.
-    Returns the created client with its id."""
+    """Create a client from at least an organization, a name or an email. Refuses, naming the existing
+    client_id, when an active or archived client has the same email or organization: use that one
+    (restore_client if archived), or pass allow_duplicate=true if the user wants a second. Returns the new
+    client with its id."""
     fields = _fields(
         organization=organization,
         fname=fname,
@@ -509,7 +502,7 @@ async def create_client(
 @tool(toolset=TOOLSET, title="Update client", read_only=False, idempotent=True, not_found=NOT_FOUND)
 async def update_client(
     ctx: Context[Any, Any],
-    client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (from find_client)")],
+    client_id: Annotated[int, Field(ge=1, description="Client id (from find_client)")],
     organization: Organization = None,
     fname: FirstName = None,
     lname: LastName = None,
@@ -531,10 +524,9 @@ async def update_client(
         list[ContactIn] | None, _S(max_length=20, description="Replaces ALL secondary contacts")
     ] = None,
 ) -> Annotated[CallToolResult, ClientWriteOut]:
-    """Change some fields of a FreshBooks client: only the fields you pass are sent, the rest stay as
-    they are (pass "" to clear an optional text field such as p_street2). contacts, if given, replaces
-    the whole contact list. Status is not changed here: use archive_client / restore_client. Returns
-    the updated client."""
+    """Change some fields of a client: only the fields passed are sent ("" clears an optional text
+    field); contacts replaces the whole list. Archive or restore with archive_client / restore_client.
+    Returns the updated client."""
     fields = _fields(
         organization=organization,
         fname=fname,
@@ -635,10 +627,10 @@ async def archive_client(
 @tool(toolset=TOOLSET, title="Restore client", read_only=False, idempotent=True, not_found=NOT_FOUND)
 async def restore_client(
     ctx: Context[Any, Any],
-    client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (find_client with include_archived)")],
+    client_id: Annotated[int, Field(ge=1, description="Client id (find_client with include_archived)")],
 ) -> Annotated[CallToolResult, ClientWriteOut]:
-    """Make an archived (or deleted) FreshBooks client active again, so it shows in lists and can be
-    invoiced. Restoring an active client changes nothing. Returns the client."""
+    """Make an archived (or deleted) client active again, so it shows in lists and can be invoiced.
+    Restoring an active client changes nothing. Returns the client."""
     client = fb(ctx)
     rec = await _fetch(client, client_id)
     if rec.vis_state == VIS_ACTIVE:

@@ -55,25 +55,24 @@ MAX_RANGE_YEARS = 10
 
 ExpenseSort = Literal["date_desc", "date_asc", "amount_desc", "amount_asc", "vendor_asc", "vendor_desc"]
 
-DateFrom = Annotated[date | None, Field(description="First day to include (YYYY-MM-DD), inclusive"), ISO_DATE]
-DateTo = Annotated[date | None, Field(description="Last day to include (YYYY-MM-DD), inclusive"), ISO_DATE]
+DateFrom = Annotated[date | None, Field(description="First day"), ISO_DATE]
+DateTo = Annotated[date | None, Field(description="Last day (inclusive)"), ISO_DATE]
 CategoryParam = Annotated[
     str | None,
     Field(
         min_length=1,
         max_length=100,
-        description="Category name (case-insensitive; a unique fragment works) or numeric id. A parent "
-        "category also matches its subcategories.",
+        description="Category name, unique fragment or id",
     ),
     ONE_LINE,
 ]
 VendorParam = Annotated[
     str | None,
-    Field(min_length=1, max_length=100, description="Part of the vendor name, case-insensitive, e.g. 'shell'"),
+    Field(min_length=1, max_length=100, description="Part of the vendor name"),
     ONE_LINE,
 ]
-ClientIdParam = Annotated[int | None, Field(ge=1, description="Only expenses billed to this client (client_id)")]
-ProjectIdParam = Annotated[int | None, Field(ge=1, description="Only expenses assigned to this project (project_id)")]
+ClientIdParam = Annotated[int | None, Field(ge=1, description="Only this client's")]
+ProjectIdParam = Annotated[int | None, Field(ge=1, description="Only this project's")]
 
 
 # ---------------------------------------------------------------------- output models
@@ -335,23 +334,20 @@ async def list_expenses(
     client_id: ClientIdParam = None,
     project_id: ProjectIdParam = None,
     amount_min: Annotated[
-        Decimal | None, Field(ge=0, description="Smallest amount to include (inclusive), e.g. '100.00'"), PLAIN_AMOUNT
+        Decimal | None, Field(ge=0, description="Smallest amount, e.g. '100.00'"), PLAIN_AMOUNT
     ] = None,
     amount_max: Annotated[
-        Decimal | None, Field(ge=0, description="Largest amount to include (inclusive), e.g. '500.00'"), PLAIN_AMOUNT
+        Decimal | None, Field(ge=0, description="Largest amount (inclusive)"), PLAIN_AMOUNT
     ] = None,
     sort: Annotated[ExpenseSort, Field(description="Order of the rows")] = "date_desc",
     limit: Annotated[int, Field(ge=1, le=100, description="Expenses per page")] = 20,
-    page: Annotated[int, Field(ge=1, description="Page number, from 1; use next_page from the last result")] = 1,
+    page: Annotated[int, Field(ge=1, description="Page number")] = 1,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ListExpensesOut]:
-    """List individual expenses, newest first, with filters: date range (inclusive), category (name or
-    id; a parent category includes its subcategories), vendor (name fragment), client_id, project_id and
-    an amount range (amounts compare as numbers whatever the currency). Each row has the expense id, date,
-    vendor, category name, amount, client/project names when set, and has_receipt; detailed adds notes,
-    status, taxes and bookkeeping fields. Use it to find or check specific expenses. For "how much did
-    we spend on what" use summarize_expenses instead: it totals every matching expense exactly, while
-    this tool returns one page. When has_more is true, call again with page=next_page."""
+    """List individual expenses, newest first, filtered by dates, category (with its subcategories),
+    vendor fragment, client, project and amount range. Rows: id, date, vendor, category, amount, client and
+    project names, has_receipt; detailed adds notes, status and taxes. Page on with page=next_page. For totals
+    use summarize_expenses."""
     _check_range(date_from, date_to)
     if amount_min is not None and amount_max is not None and amount_max < amount_min:
         raise ToolError(f"amount_max ({amount_max}) is below amount_min ({amount_min}); give amount_min <= amount_max.")
@@ -423,10 +419,10 @@ async def list_expenses(
 @tool(toolset=TOOLSET, title="Summarize expenses", read_only=True, idempotent=True)
 async def summarize_expenses(
     ctx: Context[Any, Any],
-    date_from: Annotated[date, Field(description="First day to include (YYYY-MM-DD), inclusive"), ISO_DATE],
+    date_from: Annotated[date, Field(description="First day"), ISO_DATE],
     date_to: Annotated[
         date,
-        Field(description="Last day to include (YYYY-MM-DD), inclusive; at most 10 years after date_from"),
+        Field(description="Last day (inclusive)"),
         ISO_DATE,
     ],
     group_by: Annotated[GroupBy, Field(description="category, vendor, month, quarter, client or project")] = "category",
@@ -434,18 +430,12 @@ async def summarize_expenses(
     vendor: VendorParam = None,
     client_id: ClientIdParam = None,
     project_id: ProjectIdParam = None,
-    top: Annotated[int, Field(ge=1, le=50, description="Groups to list before folding the rest into 'other'")] = 10,
+    top: Annotated[int, Field(ge=1, le=50, description="Groups listed before 'other'")] = 10,
 ) -> Annotated[CallToolResult, SummarizeExpensesOut]:
-    """Total the expenses in a date range, grouped by category, vendor, month, quarter, client or project:
-    "what did we spend, on what, this quarter?". Reads every matching expense (however many) and returns
-    exact totals: per group its label (category, client and project names, not ids), count and total per
-    currency, plus overall totals per currency and the expense count. Currencies are never added together.
-    Ordering: groups are sorted by their total in the main currency (the currency most of these expenses are
-    in, returned as main_currency), largest first, then by count; the first `top` groups are listed and the
-    rest are folded into `other`, so groups + other always add up to the totals. For month and quarter the
-    groups are chronological and never folded. Optional filters: category (name or id, includes
-    subcategories), vendor fragment, client_id, project_id. The range is inclusive and at most 10 years.
-    Use list_expenses to see the individual expenses behind a group."""
+    """Total every expense of a date range (at most 10 years) by category, vendor, month, quarter,
+    client or project: per group its label, count and total per currency, plus overall totals. Currencies
+    are never added together. Largest groups first (in the main currency; months and quarters in date order),
+    the rest folded into other. list_expenses shows the expenses behind a group."""
     _check_range(date_from, date_to, max_years=MAX_RANGE_YEARS)
     client = fb(ctx)
     query, filters = _base_query(date_from, date_to, client_id, project_id)
@@ -570,33 +560,32 @@ async def create_expense(
     ctx: Context[Any, Any],
     amount: Annotated[
         Decimal,
-        Field(gt=0, max_digits=14, decimal_places=2, description="Amount spent, e.g. '45.20' (> 0)"),
+        Field(gt=0, max_digits=14, decimal_places=2, description="Amount spent, e.g. '45.20'"),
         PLAIN_AMOUNT,
     ],
-    date: Annotated[date, Field(description="Date of the expense (YYYY-MM-DD, 1970-2100)"), WRITE_DATE],
+    date: Annotated[date, Field(description="Date of the expense (1970-2100)"), WRITE_DATE],
     category: Annotated[
         str,
         Field(
             min_length=1,
             max_length=100,
-            description="Category name (case-insensitive, e.g. 'Fuel') or numeric id; see list_expense_categories",
+            description="Category name or id, e.g. 'Fuel'",
         ),
         ONE_LINE,
     ],
     vendor: Annotated[str | None, Field(min_length=1, max_length=200, description="Who was paid"), ONE_LINE] = None,
-    notes: Annotated[str | None, Field(max_length=2000, description="Free-text notes"), FREE_TEXT] = None,
-    client_id: Annotated[int | None, Field(ge=1, description="Client to bill this expense to")] = None,
+    notes: Annotated[str | None, Field(max_length=2000, description="Notes"), FREE_TEXT] = None,
+    client_id: Annotated[int | None, Field(ge=1, description="Client to bill it to")] = None,
     project_id: Annotated[int | None, Field(ge=1, description="Project to assign it to")] = None,
     currency_code: Annotated[
         str | None,
-        Field(pattern=r"^[A-Za-z]{3}$", description="ISO currency, e.g. 'CAD'; default: the business's currency"),
+        Field(pattern=r"^[A-Za-z]{3}$", description="Default: the business's currency"),
     ] = None,
 ) -> Annotated[CallToolResult, CreateExpenseOut]:
-    """Record one expense in FreshBooks: amount (exact decimal, > 0), date, category (name or id; an unknown
-    or ambiguous name is refused with suggestions, nothing is created), and optionally vendor, notes,
-    client_id, project_id and currency_code. The expense is recorded for the signed-in user. Returns the
-    created expense with its id. Not idempotent: calling twice creates two expenses, so check with
-    list_expenses before retrying after an error."""
+    """Record one expense: amount, date and category (name or id; an unknown or ambiguous name is
+    refused with suggestions), optionally vendor, notes, client, project, currency. Recorded for the
+    signed-in user; returns it with its id. Two calls make two expenses: after an error, check list_expenses
+    before retrying."""
     cat, _ = await _resolve_category(ctx, category)
     staff = await _staff_id(ctx)
     money: dict[str, str] = {"amount": format_amount(amount)}
@@ -627,13 +616,12 @@ async def create_expense(
 async def list_expense_categories(
     ctx: Context[Any, Any],
     refresh: Annotated[
-        bool, Field(description="true to re-read from FreshBooks instead of this server's cache")
+        bool, Field(description="Re-read from FreshBooks")
     ] = False,
 ) -> Annotated[CallToolResult, ListCategoriesOut]:
-    """List the expense categories (names and ids), with each subcategory's parent and whether it is a cost
-    of goods sold category. Use the names or ids with list_expenses, summarize_expenses and create_expense.
-    Categories rarely change, so this is cached for the server's lifetime; pass refresh=true after the
-    user added a category in FreshBooks."""
+    """The expense categories (name, id, parent, cost-of-goods flag) that list_expenses,
+    summarize_expenses and create_expense take. Cached for the server's life: refresh=true after the user
+    added one in FreshBooks."""
     index, from_cache = await _categories(ctx, refresh=refresh)
     cats = index.categories
     parents = sorted((c for c in cats.values() if c.parent_id is None or c.parent_id not in cats), key=_cat_sort)

@@ -38,9 +38,9 @@ class WhoAmIOut(BaseModel):
 
 @tool(toolset=TOOLSET, title="Who am I", read_only=True, idempotent=True)
 async def whoami(ctx: Context[Any, Any]) -> Annotated[CallToolResult, WhoAmIOut]:
-    """Show the signed-in FreshBooks user, the business the tools act on (name, account id, role) and
-    the other businesses this user belongs to. Use it to confirm you are working in the right books;
-    to switch business, the user sets FRESHBOOKS_BUSINESS and restarts the server."""
+    """The signed-in FreshBooks user, the business every tool acts on (name, account id, role), the other
+    businesses they belong to, and today's date there. Use it to check these are the right books; to switch
+    business, the user sets FRESHBOOKS_BUSINESS and restarts the server."""
     client = fb(ctx)
     identity = await client.identity()
     selected = await client.business()

@@ -205,22 +205,21 @@ async def list_invoices(
     status: Annotated[
         V3Status | None,
         Field(
-            description="FreshBooks v3_status. Note 'overdue' is set by a FreshBooks background job and can "
-            "lag a day: for receivables use list_overdue_invoices."
+            description="FreshBooks status ('overdue' lags a day)"
         ),
     ] = None,
-    issue_date_from: Annotated[date | None, Field(description="Issued on or after (YYYY-MM-DD)"), ISO_DATE] = None,
+    issue_date_from: Annotated[date | None, Field(description="Issued on or after"), ISO_DATE] = None,
     issue_date_to: Annotated[
-        date | None, Field(description="Issued on or before (YYYY-MM-DD), inclusive"), ISO_DATE
+        date | None, Field(description="Issued on or before"), ISO_DATE
     ] = None,
     due_date_from: Annotated[
-        date | None, Field(description="Due on or after (YYYY-MM-DD); filtered here, see description"), ISO_DATE
+        date | None, Field(description="Due on or after"), ISO_DATE
     ] = None,
     due_date_to: Annotated[
-        date | None, Field(description="Due on or before (YYYY-MM-DD), inclusive; filtered here"), ISO_DATE
+        date | None, Field(description="Due on or before"), ISO_DATE
     ] = None,
     currency: Annotated[
-        str | None, Field(pattern=r"^[A-Za-z]{3}$", description="ISO currency code, e.g. USD; filtered here")
+        str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Currency, e.g. USD")
     ] = None,
     invoice_number: Annotated[
         str | None,
@@ -229,23 +228,21 @@ async def list_invoices(
     ] = None,
     sort: Annotated[
         InvoiceSort,
-        Field(description="Order of the rows: by issue date or invoice number, newest/highest first by default."),
+        Field(description="Row order"),
     ] = "issue_date_desc",
-    limit: Annotated[int, Field(ge=1, le=100, description="Rows to return (max 100)")] = 20,
-    page: Annotated[int, Field(ge=1, description="Page of `limit` rows (without due-date/currency filters)")] = 1,
+    limit: Annotated[int, Field(ge=1, le=100, description="Rows per page")] = 20,
+    page: Annotated[int, Field(ge=1, description="Page number (not with due date or currency filters)")] = 1,
     cursor: Annotated[
         str | None,
-        Field(max_length=20, description="next_cursor from a previous call (with due-date/currency filters)"),
+        Field(max_length=20, description="next_cursor of the previous call"),
         ONE_LINE,
     ] = None,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ListInvoicesOut]:
-    """List invoices, newest first, filtered by client, status, issue-date range and invoice-number fragment
-    (all applied by FreshBooks), and by due-date range and currency (FreshBooks has no such filters: they are
-    applied here over the pages read, up to 2,000 invoices per call; page on with next_cursor). Each row: id,
-    invoice_number, client id and name, issue and due dates, amount, outstanding, status. Use get_invoice for
-    lines and payments, list_overdue_invoices for who owes what and since when (exact, with aging), and
-    find_client to get a client_id. Without due-date/currency filters, page on with page=next_page."""
+    """List invoices, newest first. client, status, issue dates and number are filtered by FreshBooks
+    (page on with page=next_page); due dates and currency are filtered here over up to 2,000 invoices per call
+    (continue with cursor=next_cursor). Rows: id, number, client, dates, amount, outstanding, status. Receivables:
+    list_overdue_invoices; lines and payments: get_invoice."""
     _check_range(issue_date_from, issue_date_to, "issue_date_from", "issue_date_to")
     _check_range(due_date_from, due_date_to, "due_date_from", "due_date_to")
     client = fb(ctx)
@@ -434,13 +431,12 @@ def _detail(inv: Invoice, payments: list[AppliedPayment], detailed: bool) -> Inv
 @tool(toolset=TOOLSET, title="Get invoice", read_only=True, idempotent=True, not_found=NOT_FOUND_INVOICE)
 async def get_invoice(
     ctx: Context[Any, Any],
-    invoice_id: Annotated[int, Field(ge=1, description="FreshBooks invoice id (the id from list_invoices)")],
+    invoice_id: Annotated[int, Field(ge=1, description="Invoice id")],
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, InvoiceDetail]:
-    """One invoice with its lines (name, description, qty, unit cost, taxes, amount), the payments applied to
-    it (id, date, amount, type) and its totals (subtotal, discount, tax, total, paid, outstanding). Needs the
-    invoice id: get it from list_invoices or list_overdue_invoices. Detailed adds notes, terms, PO number,
-    timestamps and full line descriptions."""
+    """One invoice by invoice_id (from list_invoices or list_overdue_invoices): its lines (qty, unit cost,
+    taxes, amount), the payments applied (id, date, amount, type) and totals (subtotal, discount, tax, total,
+    paid, outstanding). detailed adds notes, terms, PO number, timestamps and full line text."""
     client = fb(ctx)
     raw, pays = await asyncio.gather(
         client.get(INVOICES, invoice_id, includes=("lines",)),
@@ -509,21 +505,19 @@ async def list_overdue_invoices(
     ctx: Context[Any, Any],
     as_of: Annotated[
         date | None,
-        Field(description="Overdue as of this date (YYYY-MM-DD); default: today in the business"),
+        Field(description="Default: today in the business"),
         ISO_DATE,
     ] = None,
     client_id: Annotated[int | None, Field(ge=1, description="Only this client's invoices")] = None,
     min_days_overdue: Annotated[
         int, Field(ge=1, le=3650, description="Only invoices at least this many days past due")
     ] = 1,
-    limit: Annotated[int, Field(ge=1, le=500, description="Rows to list (totals always cover all)")] = 50,
+    limit: Annotated[int, Field(ge=1, le=500, description="Rows to list (totals cover all)")] = 50,
 ) -> Annotated[CallToolResult, OverdueOut]:
-    """Who owes us what, and since when: every invoice that is sent, viewed or partially paid, has an
-    outstanding balance and was due before as_of (default today), with days overdue and aging bucket, most
-    overdue first. Totals per currency and per aging bucket (1-30, 31-60, 61-90, 90+ days) cover ALL overdue
-    invoices even when rows are cut by limit (left_out says how many). Currencies are never added together.
-    Exact: it classifies each open invoice itself rather than trusting FreshBooks' 'overdue' status, which a
-    background job sets late. Use get_invoice for details, record_payment when money arrives."""
+    """Who owes us what, and since when: every sent, viewed or partly paid invoice with a balance
+    due before as_of, most overdue first, with days overdue and aging bucket. Totals per currency and bucket
+    cover all of them even when limit cuts the rows (left_out counts those). Exact: FreshBooks' own 'overdue'
+    status lags, so each open invoice is classified here."""
     client = fb(ctx)
     as_of = as_of or await client.today()
     # Overdue by `min_days` means due on or before as_of - min_days, so (due_offset_days >= 0) created
@@ -613,28 +607,28 @@ async def list_overdue_invoices(
 
 
 class TaxIn(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=40, description="Tax name as on the invoice, e.g. 'HST'"), ONE_LINE]
+    name: Annotated[str, Field(min_length=1, max_length=40, description="Tax name, e.g. 'HST'"), ONE_LINE]
     percent: Annotated[
-        Decimal, Field(ge=0, le=100, decimal_places=3, description="Rate in percent, e.g. 13 or '7.5'"), PLAIN_AMOUNT
+        Decimal, Field(ge=0, le=100, decimal_places=3, description="Percent, e.g. '13'"), PLAIN_AMOUNT
     ]
 
 
 class LineIn(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=200, description="Item or service name"), ONE_LINE]
+    name: Annotated[str, Field(min_length=1, max_length=200, description="Item or service"), ONE_LINE]
     description: Annotated[str | None, Field(max_length=2000), FREE_TEXT] = None
     qty: Annotated[
         Decimal,
-        Field(gt=0, decimal_places=4, le=Decimal("1000000"), description="Quantity > 0, e.g. '2.5'"),
+        Field(gt=0, decimal_places=4, le=Decimal("1000000"), description="Quantity, e.g. '2.5'"),
         PLAIN_AMOUNT,
     ]
     unit_cost: Annotated[
         Decimal,
         Field(
-            ge=0, decimal_places=2, le=Decimal("100000000"), description="Price per unit, e.g. '120.00' (max 2 decimals)"
+            ge=0, decimal_places=2, le=Decimal("100000000"), description="Unit price, e.g. '120.00'"
         ),
         PLAIN_AMOUNT,
     ]
-    taxes: list[TaxIn] = Field(default_factory=list, max_length=2, description="Up to 2 taxes on this line")
+    taxes: list[TaxIn] = Field(default_factory=list, max_length=2, description="Taxes on this line")
 
 
 class CreatedInvoiceOut(BaseModel):
@@ -648,27 +642,26 @@ class CreatedInvoiceOut(BaseModel):
 @tool(toolset=TOOLSET, title="Create draft invoice", read_only=False, destructive=False, idempotent=False)
 async def create_invoice(
     ctx: Context[Any, Any],
-    client_id: Annotated[int, Field(ge=1, description="FreshBooks client id (from find_client)")],
+    client_id: Annotated[int, Field(ge=1, description="Client id (from find_client)")],
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=100, description="What is billed")],
     currency_code: Annotated[
-        str | None, Field(pattern=r"^[A-Za-z]{3}$", description="ISO code; default: the client's currency")
+        str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Default: the client's currency")
     ] = None,
     create_date: Annotated[
-        date | None, Field(description="Issue date (YYYY-MM-DD, 1970-2100); default today"), WRITE_DATE
+        date | None, Field(description="Issue date (1970-2100); default today"), WRITE_DATE
     ] = None,
-    due_offset_days: Annotated[int, Field(ge=0, le=365, description="Days after issue the invoice is due")] = 30,
-    notes: Annotated[str | None, Field(max_length=5000, description="Notes shown on the invoice"), FREE_TEXT] = None,
+    due_offset_days: Annotated[int, Field(ge=0, le=365, description="Days from issue to due date")] = 30,
+    notes: Annotated[str | None, Field(max_length=5000, description="Notes on the invoice"), FREE_TEXT] = None,
     terms: Annotated[
-        str | None, Field(max_length=5000, description="Payment terms shown on the invoice"), FREE_TEXT
+        str | None, Field(max_length=5000, description="Terms on the invoice"), FREE_TEXT
     ] = None,
     po_number: Annotated[
-        str | None, Field(max_length=40, description="Client's purchase order number"), ONE_LINE
+        str | None, Field(max_length=40, description="Client's PO number"), ONE_LINE
     ] = None,
 ) -> Annotated[CallToolResult, CreatedInvoiceOut]:
-    """Create a DRAFT invoice for a client (nothing is sent: use send_invoice after the user has reviewed it).
-    Lines carry name, optional description, qty, unit_cost and up to 2 taxes (name and percent). Returns the
-    invoice (id, number, dates, amount) with its lines and FreshBooks' total, checked against a total computed
-    here to the cent. Get client_id from find_client; an unknown client creates nothing."""
+    """Create a DRAFT invoice for a client; nothing is sent (send_invoice does that once the user has
+    reviewed it). Lines: name, description, qty, unit_cost and up to 2 taxes. Returns the invoice with its
+    lines and FreshBooks' total, checked against a total computed here to the cent."""
     client = fb(ctx)
     try:
         client_raw = await client.get(CLIENTS, client_id)
@@ -792,15 +785,14 @@ async def send_invoice(
         Field(
             min_length=1,
             max_length=10,
-            description="Email the invoice to these addresses; leave out to only mark it as sent",
+            description="Recipients; leave out to only mark as sent",
         ),
     ] = None,
-    confirm: Annotated[bool, Field(description="true only after the user agreed to send")] = False,
+    confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, SendInvoiceOut]:
-    """Send an invoice: with email_to, FreshBooks emails it to those addresses; without, a draft is only marked
-    as sent (for invoices delivered another way). Either way it then counts as billed (and can become overdue).
-    Asks the user to confirm, naming the invoice, client and amount; if the client cannot ask, the call fails
-    with the question: ask the user, then call again with confirm=true. Returns the invoice's new status."""
+    """Send an invoice: with email_to FreshBooks emails it; without, a draft is only marked as sent.
+    Either way it then counts as billed. The user is asked to confirm (invoice, client, amount); a host that
+    cannot ask gets the question as the result: ask the user, then call again with confirm=true."""
     require_confirmation(approval, "sending the invoice")
     client = fb(ctx)
     key = invoice_key(invoice_id)

@@ -159,35 +159,34 @@ class RecordPaymentOut(BaseModel):
 )
 async def record_payment(
     ctx: Context[Any, Any],
-    invoice_id: Annotated[int, Field(ge=1, description="FreshBooks invoice id the money pays")],
+    invoice_id: Annotated[int, Field(ge=1, description="Invoice the money pays")],
     amount: Annotated[
         Decimal,
         Field(
             gt=0,
             decimal_places=2,
             le=Decimal("1000000000"),
-            description="Amount received in the invoice's currency, e.g. '250.00' (at most 2 decimals)",
+            description="Amount received, e.g. '250.00'",
         ),
         PLAIN_AMOUNT,
     ],
     approval: Annotated[Confirmation, Resolve(_confirm_payment)],
     date: Annotated[
-        dt.date | None, Field(description="Date received (YYYY-MM-DD, 1970-2100); default today"), WRITE_DATE
+        dt.date | None, Field(description="Date received (1970-2100); default today"), WRITE_DATE
     ] = None,
     method: Annotated[PaymentType, Field(description="How it was paid")] = "Check",
     note: Annotated[
-        str | None, Field(max_length=1000, description="Internal note, e.g. a cheque number"), FREE_TEXT
+        str | None, Field(max_length=1000, description="Internal note, e.g. cheque number"), FREE_TEXT
     ] = None,
     allow_overpayment: Annotated[
-        bool, Field(description="true to record more than is outstanding (the surplus becomes a client credit)")
+        bool, Field(description="Allow more than is outstanding (surplus becomes credit)")
     ] = False,
-    confirm: Annotated[bool, Field(description="true only after the user agreed to record it")] = False,
+    confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, RecordPaymentOut]:
-    """Record money received against one sent invoice, in the invoice's currency. Refuses drafts (nothing is
-    owed yet), invoices already paid, and more than the outstanding amount unless allow_overpayment=true.
-    Asks the user to confirm, naming invoice, client, amount and currency; if the client cannot ask, the call
-    fails with the question: ask the user, then call again with confirm=true. Returns the payment and the
-    invoice's new outstanding amount and status. Find the invoice with list_overdue_invoices or list_invoices."""
+    """Record money received against a sent invoice, in its currency. Refuses drafts, paid invoices,
+    and more than is outstanding unless allow_overpayment. The user is asked to confirm (invoice, client,
+    amount); a host that cannot ask gets the question as the result: ask, then call again with confirm=true.
+    Returns the payment and the invoice's new balance."""
     require_confirmation(approval, "recording the payment")
     client = fb(ctx)
     # The check and the payment run under the invoice's lock: two payments on one invoice (any
@@ -261,18 +260,17 @@ async def list_payments(
     ctx: Context[Any, Any],
     client_id: Annotated[int | None, Field(ge=1, description="Only payments from this client")] = None,
     invoice_id: Annotated[int | None, Field(ge=1, description="Only payments on this invoice")] = None,
-    date_from: Annotated[dt.date | None, Field(description="Received on or after (YYYY-MM-DD)"), ISO_DATE] = None,
+    date_from: Annotated[dt.date | None, Field(description="Received on or after"), ISO_DATE] = None,
     date_to: Annotated[
-        dt.date | None, Field(description="Received on or before (YYYY-MM-DD), inclusive"), ISO_DATE
+        dt.date | None, Field(description="Received on or before"), ISO_DATE
     ] = None,
-    limit: Annotated[int, Field(ge=1, le=100, description="Rows per page (max 100)")] = 20,
-    page: Annotated[int, Field(ge=1, description="Page of `limit` rows")] = 1,
+    limit: Annotated[int, Field(ge=1, le=100, description="Rows per page")] = 20,
+    page: Annotated[int, Field(ge=1, description="Page number")] = 1,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ListPaymentsOut]:
-    """List payments received, filtered by client, invoice and date range (all applied by FreshBooks). Each row:
-    payment id, invoice id and number, client id, date, amount, type; page_totals sums this page per currency.
-    Page on with page=next_page. Use get_invoice to see one invoice's payments with its totals, and
-    record_payment to add one."""
+    """List payments received, filtered by client, invoice and date range. Rows: payment id, invoice
+    id and number, client id, date, amount, type; page_totals sums the page per currency. Page on with
+    page=next_page; get_invoice shows one invoice's payments with its totals."""
     if date_from is not None and date_to is not None and date_from > date_to:
         raise ToolError(f"date_from ({date_from}) is after date_to ({date_to}); give date_from <= date_to.")
     query = Query(PAYMENTS).include("invoice")
