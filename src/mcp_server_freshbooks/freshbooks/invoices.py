@@ -7,22 +7,29 @@ an amount that is not a decimal string raises.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Literal, get_args
+
+# Lines live in lines.py (shared with estimates, credit notes...); re-exported for older imports.
+from .lines import InvoiceLine as InvoiceLine
+from .lines import LineInput as LineInput
+from .lines import LineTax as LineTax
+from .lines import expected_total as expected_total
+from .lines import line_amount as line_amount
+from .lines import line_wire as line_wire
+from .lines import parse_line as parse_line
+from .lines import parse_lines
 
 # Payments live in payments.py; re-exported so older imports keep working.
 from .payments import PAYMENT_TYPES as PAYMENT_TYPES
 from .payments import Payment as Payment
 from .payments import PaymentType as PaymentType
 from .payments import parse_payment as parse_payment
-from .types import Money, parse_date, to_decimal, to_int
+from .types import Money, parse_date, to_int
 
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
-HUNDRED = Decimal(100)
 
 # Fact sheet §4: `status` ints. Only these can be overdue (sent, viewed, partially paid).
 STATUS_DRAFT, STATUS_SENT, STATUS_VIEWED, STATUS_PAID, STATUS_AUTOPAID, STATUS_PARTIAL = 1, 2, 3, 4, 5, 8
@@ -59,11 +66,6 @@ AgingBucket = Literal["1-30", "31-60", "61-90", "90+"]
 AGING_BUCKETS: tuple[AgingBucket, ...] = ("1-30", "31-60", "61-90", "90+")
 
 
-def q2(value: Decimal) -> Decimal:
-    """Round to cents, half up (how invoice amounts are rounded)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def _str(value: Any) -> str | None:
     if value is None:
         return None
@@ -74,31 +76,6 @@ def _str(value: Any) -> str | None:
 def _money(raw: Any, code: str) -> Money:
     parsed = Money.parse(raw, default_code=code)
     return parsed if parsed is not None else Money(amount=ZERO, code=code)
-
-
-def _percent(value: Any) -> Decimal:
-    if value in (None, ""):
-        return ZERO
-    return to_decimal(value)
-
-
-@dataclass(frozen=True)
-class LineTax:
-    name: str
-    percent: Decimal
-
-
-@dataclass(frozen=True)
-class InvoiceLine:
-    line_id: int
-    name: str
-    description: str | None
-    qty: Decimal
-    unit_cost: Money
-    amount: Money
-    taxes: tuple[LineTax, ...]
-    type: int = 0
-    expense_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -148,35 +125,13 @@ def client_display_name(raw: dict[str, Any]) -> str:
     return name.strip() or f"client {raw.get('customerid')}"
 
 
-def parse_line(raw: dict[str, Any], code: str) -> InvoiceLine:
-    taxes: list[LineTax] = []
-    for n in (1, 2):
-        percent = _percent(raw.get(f"taxAmount{n}"))
-        name = _str(raw.get(f"taxName{n}"))
-        if percent or name:
-            taxes.append(LineTax(name=name or f"tax {n}", percent=percent))
-    expense_id = to_int(raw.get("expenseid"))
-    return InvoiceLine(
-        line_id=to_int(raw.get("lineid")),
-        name=str(raw.get("name") or ""),
-        description=_str(raw.get("description")),
-        qty=_percent(raw.get("qty", "1")),
-        unit_cost=_money(raw.get("unit_cost"), code),
-        amount=_money(raw.get("amount"), code),
-        taxes=tuple(taxes),
-        type=to_int(raw.get("type")),
-        expense_id=expense_id or None,
-    )
-
-
 def parse_invoice(raw: dict[str, Any]) -> Invoice:
     """An invoice as FreshBooks sends it (`result.invoice`, or one row of `result.invoices`)."""
     amount_raw = raw.get("amount")
     code = str(
         raw.get("currency_code") or (amount_raw.get("code") if isinstance(amount_raw, dict) else None) or "USD"
     ).upper()
-    lines_raw = raw.get("lines")
-    lines = tuple(parse_line(line, code) for line in lines_raw if isinstance(line, dict)) if lines_raw else ()
+    lines = parse_lines(raw.get("lines"), code)
     return Invoice(
         id=to_int(raw.get("id") or raw.get("invoiceid")),
         invoice_number=str(raw.get("invoice_number") or ""),
@@ -237,46 +192,3 @@ def aging_bucket(days: int) -> AgingBucket:
     if days <= 90:
         return "61-90"
     return "90+"
-
-
-@dataclass(frozen=True)
-class LineInput:
-    """A line to bill, as create_invoice takes it (validated by the tool's schema)."""
-
-    name: str
-    qty: Decimal
-    unit_cost: Decimal
-    description: str | None = None
-    taxes: tuple[LineTax, ...] = ()
-
-
-def line_amount(line: LineInput) -> Decimal:
-    return q2(line.qty * line.unit_cost)
-
-
-def expected_total(lines: Iterable[LineInput]) -> Decimal:
-    """Our own invoice total: line amounts (qty x unit cost, to the cent) plus each line's taxes
-    (percent of the line amount, to the cent). No discount: create_invoice does not set one."""
-    total = ZERO
-    for line in lines:
-        amount = line_amount(line)
-        total += amount
-        for tax in line.taxes:
-            total += q2(amount * tax.percent / HUNDRED)
-    return total
-
-
-def line_wire(line: LineInput, code: str) -> dict[str, Any]:
-    """The wire form of a new invoice line (taxName1/taxAmount1 carry name and percent)."""
-    out: dict[str, Any] = {
-        "type": 0,
-        "name": line.name,
-        "qty": f"{line.qty.normalize():f}",
-        "unit_cost": {"amount": f"{line.unit_cost:f}", "code": code},
-    }
-    if line.description:
-        out["description"] = line.description
-    for n, tax in enumerate(line.taxes, start=1):
-        out[f"taxName{n}"] = tax.name
-        out[f"taxAmount{n}"] = f"{tax.percent.normalize():f}"
-    return out
