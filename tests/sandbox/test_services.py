@@ -66,3 +66,27 @@ async def test_service_errors_use_the_business_family_bodies(sb: Sandbox, http: 
     assert other.status_code == 403
     assert (await http.delete(base(sb) + "/service/4054001")).status_code == 405
     assert len(sb.db.services) == 10 and sb.write_log == []
+
+
+async def test_service_rates_one_per_service(sb: Sandbox, http: httpx.AsyncClient) -> None:
+    listed = (await http.get(base(sb) + "/service_rates")).json()
+    assert set(listed) == {"service_rates"}  # no meta
+    assert len(listed["service_rates"]) == 9
+    assert listed["service_rates"][0] == {"rate": "150.00", "business_id": sb.business_id, "service_id": 4054001}
+    rate = await http.get(base(sb) + "/service/4054001/rate")
+    assert rate.json() == {"service_rate": {"rate": "150.00", "business_id": sb.business_id, "service_id": 4054001}}
+    # the non-billable seeded service has no rate yet: 404, then POST adds it once
+    assert (await http.get(base(sb) + "/service/4054010/rate")).status_code == 404
+    added = await http.post(base(sb) + "/service/4054010/rate", json={"service_rate": {"rate": "10"}})
+    assert added.status_code == 200 and added.json()["service_rate"]["rate"] == "10.00"
+    again = await http.post(base(sb) + "/service/4054010/rate", json={"service_rate": {"rate": "11"}})
+    assert again.status_code == 422
+    changed = await http.put(base(sb) + "/service/4054010/rate", json={"service_rate": {"rate": "12.5"}})
+    assert changed.json()["service_rate"]["rate"] == "12.50" and sb.db.service_rates[4054010]["rate"] == "12.50"
+    bad = await http.put(base(sb) + "/service/4054010/rate", json={"service_rate": {"rate": "lots"}})
+    assert bad.status_code == 422 and bad.json() == {"errno": 2001, "error": {"rate": "not a valid decimal"}}
+    assert (await http.get(base(sb) + "/service/99/rate")).status_code == 404
+    assert [(e.method, e.resource, e.resource_id) for e in sb.write_log] == [
+        ("POST", "service_rate", 4054010),
+        ("PUT", "service_rate", 4054010),
+    ]

@@ -94,7 +94,7 @@ seed 000's example client: first1 last1, company1, email1@freshbooks.com, Toront
 archived and one deleted; invoices across every status with overdue ages 1..400 days and some
 due exactly today; payments for paid/partial ones; expenses over the last 18 months across a
 fixed 22-category tree (ids 4100001..); items, taxes, projects and time entries; services
-(ids 4054001.., seeded without random numbers). tests/sandbox/test_fingerprint.py pins the books
+and their rates (ids 4054001.., seeded without random numbers). tests/sandbox/test_fingerprint.py pins the books
 for seeds 7 and 42: a change to them must be deliberate.
 """
 

@@ -80,8 +80,10 @@ def _business(res: Resource) -> list[dict[str, Any]]:
     out = [_endpoint("business", "GET", "/" + res.path, res, **listing, quirks=quirks)]
     if res.create:
         out.append(_endpoint("business", "POST", "/" + res.item_path, res))
-    item = f"/{res.item_path}/{{id}}"
+    item = f"/{res.item_path}/{{id}}{res.item_suffix}"
     out.append(_endpoint("business", "GET", item, res))
+    if res.create_for:
+        out.append(_endpoint("business", "POST", item, res))
     if res.update:
         out.append(_endpoint("business", "PUT", item, res))
     if res.http_delete:

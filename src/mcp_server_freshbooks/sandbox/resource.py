@@ -50,6 +50,11 @@ class Resource:
     # the host, e.g. "projects/business/{business_id}/projects"
     path: str
     item_path: str = ""  # business family: ".../project" (+ "/{rid}" for one record)
+    # A record that belongs to one record of ``parent`` (a table): served at item_path/{rid}<item_suffix>
+    # where {rid} is the parent's id, stored under that id, created by POST there (``create_for``).
+    parent: str | None = None
+    item_suffix: str = ""
+    create_for: Callable[[Books, JSON, JSON], JSON] | None = None  # (books, parent, body) -> record
     extra_tables: tuple[str, ...] = ()  # indexes and side tables this module keeps
     id_field: str = ""  # the legacy id name FreshBooks puts in a 404 body ("invoiceid")
     not_found: str = ""
@@ -67,6 +72,7 @@ class Resource:
     vis_put: bool = True  # PUT {"vis_state": n} supported
     http_delete: bool = False  # DELETE supported (accounting: soft when vis_put, else hard; business: 204)
     per_page: int | None = None  # default page size when not the family's
+    paged: bool = True  # False: a list is every row, with no meta (service_rates)
     # business family wire hooks: one record (GET/POST/PUT) and list rows; extra list meta
     wire_one: Callable[[Books, JSON], JSON] = lambda _b, r: r
     wire_row: Callable[[Books, JSON], JSON] = lambda _b, r: r

@@ -4,7 +4,19 @@
 from __future__ import annotations
 
 from ..resource import Resource
-from . import categories, clients, expenses, invoices, items, payments, projects, services, taxes, time_entries
+from . import (
+    categories,
+    clients,
+    expenses,
+    invoices,
+    items,
+    payments,
+    projects,
+    service_rates,
+    services,
+    taxes,
+    time_entries,
+)
 
 RESOURCES: tuple[Resource, ...] = (
     clients.RESOURCE,
@@ -17,4 +29,5 @@ RESOURCES: tuple[Resource, ...] = (
     projects.RESOURCE,
     time_entries.RESOURCE,
     services.RESOURCE,
+    service_rates.RESOURCE,
 )

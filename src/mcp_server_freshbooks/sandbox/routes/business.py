@@ -28,6 +28,12 @@ def routes(res: Resource) -> list[Route]:
     """List at ``path``; create at ``item_path`` (the list path for time entries); one record at
     ``item_path/{rid}``."""
     item_methods = ["GET", "PUT", "DELETE"] if res.http_delete else ["GET", "PUT"]
+    if res.parent is not None:
+        item = f"/{res.item_path}/{{rid}}{res.item_suffix}"
+        return [
+            Route("/" + res.path, _endpoint(_collection, res), methods=["GET"]),
+            Route(item, _endpoint(_child, res), methods=[*item_methods, *(["POST"] if res.create_for else [])]),
+        ]
     if res.item_path == res.path:
         return [
             Route("/" + res.path, _endpoint(_collection, res), methods=["GET", "POST"]),
@@ -84,6 +90,8 @@ async def _collection(request: Request, res: Resource) -> Response:
         return json_response({res.name: res.wire_one(sb.books, rec)})
     q = Q.parse_query(request.url.query)
     recs = _listed(sb, res, q)
+    if not res.paged:
+        return json_response({res.plural: [res.wire_row(sb.books, r) for r in recs]})
     page = Q.paginate(recs, q, res.per_page or DEFAULT_PER_PAGE, _page_error)
     meta = {"page": page.page, "pages": page.pages, "per_page": page.per_page, "total": page.total}
     rows = [res.wire_row(sb.books, r) for r in page.items]
@@ -107,4 +115,33 @@ async def _item(request: Request, res: Resource) -> Response:
         raise ApiError(405, {"message": "The method is not allowed for the requested URL."})
     res.update(sb.books, rec, await business_body(request, res.name))
     log_write(request, res.name, rec["id"])
+    return json_response({res.name: res.wire_one(sb.books, rec)})
+
+
+async def _child(request: Request, res: Resource) -> Response:
+    """One record per parent record (a service's rate): 404 while the parent or the record is
+    missing; POST creates it once (a second POST is a 422), PUT changes it."""
+    sb = _require_business(request)
+    assert res.parent is not None
+    raw = request.path_params["rid"]
+    parent = sb.books.db.tables[res.parent].get(int(raw)) if raw.isdigit() else None
+    if parent is None:
+        raise ApiError(404, PROJECT_NOT_FOUND)
+    table = sb.books.db.tables[res.table]
+    rec = table.get(parent["id"])
+    if request.method == "POST":
+        if rec is not None:
+            raise ApiError(422, {"errno": 2001, "error": {res.name: "already exists; change it with PUT"}})
+        assert res.create_for is not None
+        rec = res.create_for(sb.books, parent, await business_body(request, res.name))
+    elif rec is None:
+        raise ApiError(404, PROJECT_NOT_FOUND)
+    elif request.method == "DELETE":
+        del table[parent["id"]]
+        log_write(request, res.name, parent["id"], 204)
+        return Response(status_code=204)
+    elif request.method == "PUT" and res.update is not None:
+        res.update(sb.books, rec, await business_body(request, res.name))
+    if request.method != "GET":
+        log_write(request, res.name, parent["id"])
     return json_response({res.name: res.wire_one(sb.books, rec)})
