@@ -32,6 +32,8 @@ def main() -> int:
     parser.add_argument("--same-key-rounds", type=int, default=100)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+    for handler in logging.getLogger().handlers:  # the soak counts retries at INFO; print only errors
+        handler.setLevel(logging.ERROR)
     cfg = SoakConfig(
         seed=args.seed,
         reads=args.reads,

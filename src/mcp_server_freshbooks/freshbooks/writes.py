@@ -566,6 +566,13 @@ async def act(client: FreshBooksClient, action: Action, before: JSON, held: Held
             reconcile_stats.resent += 1
             log.info("action on %s %s: did not land; sending once more", action.resource.singular, action.resource_id)
             continue
+        if verdict is False:
+            # Both attempts provably did not land: nothing happened, so trying again later is safe.
+            raise ServerError(
+                f"{last.message.rstrip('.')}. Tried twice; re-reading the {action.resource.singular} shows neither "
+                "attempt went through, so nothing was done",
+                method="PUT",
+            )
         reconcile_stats.unresolved += 1
         held.leave_unsettled(client.settle_delay)
         raise WriteOutcomeUnknownError(
