@@ -64,6 +64,13 @@ def fmt_dt(value: datetime) -> str:
     return value.isoformat(" ", "seconds")  # the same text, 3x faster: seeding formats ~25k of these
 
 
+def fmt_version(value: datetime) -> str:
+    """An invoice's ``version``: 'YYYY-MM-DD HH:MM:SS.ffffff'."""
+    if value.year < 1000 or value.tzinfo is not None:
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.isoformat(" ", "microseconds")
+
+
 def fmt_iso_utc(value: datetime, z: bool = True) -> str:
     text = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return text + "Z" if z else text

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ._wire import fmt_dt
+from ._wire import fmt_dt, fmt_version
 from .options import EmailLogEntry
 
 
@@ -69,7 +69,7 @@ class Books:
         now = self.now()
         rec["updated"] = fmt_dt(now)
         if "version" in rec:
-            rec["version"] = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+            rec["version"] = fmt_version(now)
 
     def send_email(self, resource: str, resource_id: int) -> None:
         self.emails.append(EmailLogEntry(resource, resource_id, datetime.now(UTC)))

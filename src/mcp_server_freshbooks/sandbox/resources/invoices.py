@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from .. import query as Q
-from .._wire import JSON, acct_fail, fmt_dt, money, parse_bool, parse_date, pct_str, q2
+from .._wire import JSON, acct_fail, fmt_dt, fmt_version, money, parse_bool, parse_date, pct_str, q2
 from ..books import Books
 from ..fields import HUNDRED, ZERO, date_field, int_field, invalid, names, pct_field, required
 from ..resource import Resource, Seeding
@@ -99,7 +99,7 @@ def build_invoice(
         paid=zero(code), province=client["p_province"], sentid=0 if base == "draft" else 1,
         status=BASE_STATUS[base], street=client["p_street"], street2=client["p_street2"], updated=when,
         uuid=books.new_uuid(), v3_status=base, vat_name=client.get("vat_name"),
-        vat_number=client.get("vat_number") or "", version=created_at.strftime("%Y-%m-%d %H:%M:%S.%f"),
+        vat_number=client.get("vat_number") or "", version=fmt_version(created_at),
     )  # fmt: skip
     if extra:
         rec.update(extra)
