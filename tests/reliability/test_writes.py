@@ -7,6 +7,7 @@ applied, reply lost; "before": not applied, connection dropped; "500": 5xx befor
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -627,3 +628,32 @@ async def test_finding2_a_send_that_provably_failed_twice_says_nothing_was_sent(
         )
     assert is_error and sb.emails_sent(inv["id"]) == 0
     assert "nothing was done" in text and "Try again" in text
+
+
+async def test_a_lookup_never_adopts_a_record_another_unsettled_write_may_have_made(sb: Sandbox) -> None:
+    """Call A is abandoned while its POST is still on its way (FreshBooks applies it 0.5 s later);
+    identical call B meets a 5xx that applied nothing, and its second lookup finds A's payment. Before
+    #11 B reported it as its own (two successes, one payment); now B says its outcome is unknown."""
+    layer = Scripted(sb.app)
+    client = FreshBooksClient(
+        api_url="http://sandbox.local",
+        token_source=StaticTokenSource(sb.access_token),
+        transport=httpx.ASGITransport(app=layer),
+        retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.02, total_budget=5),
+        settle_delay=1.0,
+    )
+    inv = _open_invoice(sb)
+    fields = _payment_fields(inv, "rel-unsettled")
+    sb.set_faults(write_latency_ms=500, write_latency_match="^POST .*/payments/")
+    async with client:
+        await client.business()
+        with pytest.raises(TimeoutError):  # call A gives up while FreshBooks is still applying it
+            await asyncio.wait_for(create_reconciled(client, PAYMENTS, dict(fields)), 0.25)
+        assert sb.writes_in_flight == 1
+        layer.posts = ["500"]  # call B: nothing applied
+        with pytest.raises(WriteOutcomeUnknownError) as info:
+            await create_reconciled(client, PAYMENTS, dict(fields))
+        await asyncio.sleep(0.5)  # A's payment has landed by now
+        assert sb.writes_in_flight == 0
+    assert "earlier identical request whose outcome is unknown" in str(info.value)
+    assert len(_payments_with_note(sb, "rel-unsettled")) == 1  # A's, which B did not claim

@@ -8,10 +8,10 @@ The interface (`KeyedLock`) is what the write primitive uses. It has two jobs:
 1. mutual exclusion: `hold(*keys)` is an async context manager; while it is held no other holder
    of any of those keys runs. Keys are always taken in sorted order, so two writers holding
    overlapping sets cannot deadlock.
-2. unsettled writes: a write whose outcome is unknown (its reply was lost, it timed out) may still
-   land after its holder gave up and released the keys. The holder calls
-   `Held.leave_unsettled(seconds)`; until then every later holder sees `Held.may_adopt()` False,
-   so a lookup never adopts a record that may be that earlier write's.
+2. unsettled writes: a write whose outcome is unknown (its reply was lost, it timed out, its call
+   was abandoned) may still land after its holder gave up and released the keys. The holder calls
+   `Held.leave_unsettled(seconds)`; every holder that took the keys before that mark ran out sees
+   `Held.may_adopt()` False, so a lookup never adopts a record that may be that earlier write's.
 
 `InProcessKeyedLock` is exact within one process (all MCP sessions of one server process share
 `PROCESS_LOCKS`). Across replicas, an implementation backed by a shared store gives the same
@@ -20,7 +20,8 @@ guarantees (issue #18), for example with Redis:
 - hold: ``SET lock:<key> <token> NX PX <lease>`` per key in sorted order, retried with backoff
   until `wait` elapses; renewed while held; released with a compare-and-delete script;
 - leave_unsettled: ``SET unsettled:<key>:<token> 1 PX <seconds*1000>``;
-- may_adopt: no ``unsettled:<key>:*`` other than this holder's own.
+- may_adopt: no ``unsettled:<key>:*`` of another holder whose expiry is after this hold began
+  (store the expiry as the value; expired ones vanish once no hold older than them remains).
 
 No redis dependency here: only the interface and the in-process implementation.
 """
@@ -82,17 +83,17 @@ class _InProcessHeld:
     keys: tuple[str, ...]
     token: int
     owner: InProcessKeyedLock
+    since: float  # when the keys were acquired: this holder's snapshots are taken after it
 
     def may_adopt(self) -> bool:
-        now = time.monotonic()
+        # Another write that may have landed at any time since we took the keys (its mark was still
+        # running then) could have made a record our lookup now sees as new.
         for key in self.keys:
             entry = self.owner._entries.get(key)
             if entry is None:
                 continue
-            for token, deadline in list(entry.unsettled.items()):
-                if deadline <= now:
-                    del entry.unsettled[token]
-                elif token != self.token:
+            for token, deadline in entry.unsettled.items():
+                if token != self.token and deadline > self.since:
                     return False
         return True
 
@@ -134,10 +135,12 @@ class InProcessKeyedLock:
         if entry is None:
             return
         entry.users -= 1
-        now = time.monotonic()
-        entry.unsettled = {t: d for t, d in entry.unsettled.items() if d > now}
-        if entry.users <= 0 and not entry.unsettled and not entry.lock.locked():
-            del self._entries[key]
+        if entry.users <= 0:
+            # Expired marks only matter to holders that started before they expired: none is left.
+            now = time.monotonic()
+            entry.unsettled = {t: d for t, d in entry.unsettled.items() if d > now}
+            if not entry.unsettled and not entry.lock.locked():
+                del self._entries[key]
 
     def in_use(self) -> int:
         """Keys currently known (held, waited for or unsettled): for tests and leak checks."""
@@ -162,7 +165,7 @@ class InProcessKeyedLock:
                     except TimeoutError:
                         raise LockTimeoutError(f"another write on {key!r} is still in progress") from None
                 acquired.append(key)
-            yield _InProcessHeld(keys, token, self)
+            yield _InProcessHeld(keys, token, self, time.monotonic())
         finally:
             for key in reversed(acquired):
                 self._entries[key].lock.release()

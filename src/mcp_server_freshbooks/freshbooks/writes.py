@@ -424,6 +424,9 @@ async def _create_held(
     for attempt in range(1, max(1, attempts) + 1):
         try:
             return await client.create(resource, fields, includes=includes)
+        except asyncio.CancelledError:
+            held.leave_unsettled(client.settle_delay)  # the call was abandoned mid-write: it may still land
+            raise
         except (WriteOutcomeUnknownError, ServerError) as exc:
             last = exc
             reconcile_stats.unknown_outcomes += 1
@@ -541,6 +544,9 @@ async def act(client: FreshBooksClient, action: Action, before: JSON, held: Held
     for attempt in (1, 2):
         try:
             return await client.update(action.resource, action.resource_id, action.fields), False
+        except asyncio.CancelledError:
+            held.leave_unsettled(client.settle_delay)
+            raise
         except (WriteOutcomeUnknownError, ServerError) as exc:
             last: FreshBooksError = exc
             reconcile_stats.unknown_outcomes += 1
