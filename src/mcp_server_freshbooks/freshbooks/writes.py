@@ -386,7 +386,11 @@ async def create_reconciled(
     effect = classify("POST", resource, fields)
     async with exclusive(client, fingerprint_key(resource, lookup), *keys) as held:
         both: Held = held if outer is None else _Both(held, outer)
-        return await _create_held(client, resource, fields, includes, lookup, attempts, effect, both)
+        try:
+            return await _create_held(client, resource, fields, includes, lookup, attempts, effect, both)
+        except asyncio.CancelledError:
+            both.leave_unsettled(client.settle_delay)  # abandoned mid-write: what was sent may still land
+            raise
 
 
 @dataclass(frozen=True)
@@ -424,9 +428,6 @@ async def _create_held(
     for attempt in range(1, max(1, attempts) + 1):
         try:
             return await client.create(resource, fields, includes=includes)
-        except asyncio.CancelledError:
-            held.leave_unsettled(client.settle_delay)  # the call was abandoned mid-write: it may still land
-            raise
         except (WriteOutcomeUnknownError, ServerError) as exc:
             last = exc
             reconcile_stats.unknown_outcomes += 1
@@ -541,12 +542,17 @@ async def act(client: FreshBooksClient, action: Action, before: JSON, held: Held
     """
     if classify("PUT", action.resource, action.fields) is not Effect.ACTION:
         raise ValueError("act() is for actions; use update() for pure updates")
+    try:
+        return await _act_held(client, action, before, held)
+    except asyncio.CancelledError:
+        held.leave_unsettled(client.settle_delay)  # abandoned mid-write: what was sent may still land
+        raise
+
+
+async def _act_held(client: FreshBooksClient, action: Action, before: JSON, held: Held) -> tuple[JSON, bool]:
     for attempt in (1, 2):
         try:
             return await client.update(action.resource, action.resource_id, action.fields), False
-        except asyncio.CancelledError:
-            held.leave_unsettled(client.settle_delay)
-            raise
         except (WriteOutcomeUnknownError, ServerError) as exc:
             last: FreshBooksError = exc
             reconcile_stats.unknown_outcomes += 1
