@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,7 +123,9 @@ def test_every_parameter_of_every_tool_is_described() -> None:
 
 
 def _client_resources() -> list[Resource]:
-    return [value for value in vars(freshbooks.query).values() if isinstance(value, Resource)]
+    declared = [value for value in vars(freshbooks.query).values() if isinstance(value, Resource)]
+    declared += [res for ts in inventory.TOOLSETS for res in ts.resources if res not in declared]
+    return declared
 
 
 @pytest.mark.parametrize("resource", _client_resources(), ids=lambda r: r.path)
@@ -153,3 +157,21 @@ def test_tools_send_no_raw_paths() -> None:
         source = inspect.getsource(domain)
         for call in ("business_request(", "accounting_request(", ".request("):
             assert call not in source, f"{domain.__name__} calls {call[:-1]} with a raw path"
+
+
+def test_answering_initialize_imports_no_domain_module() -> None:
+    # Start-up reads the generated catalog; the domain modules load on the first tools/* request.
+    code = (
+        "import sys, anyio\n"
+        "from mcp import Client\n"
+        "from mcp_server_freshbooks.config import load_settings\n"
+        "from mcp_server_freshbooks.server import build_server\n"
+        "async def main():\n"
+        "    async with Client(build_server(load_settings(environ={}, use_dotenv=False)), mode='legacy') as c:\n"
+        "        assert c.instructions\n"
+        "anyio.run(main)\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('mcp_server_freshbooks.tools.'))))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    domains = {domain.__name__ for domain in inventory.DOMAINS} | {inventory.__name__}
+    assert not domains & set(loaded), f"initialize imported {sorted(domains & set(loaded))}"

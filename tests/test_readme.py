@@ -15,7 +15,7 @@ from mcp_server_freshbooks.sandbox import Sandbox
 from mcp_server_freshbooks.sandbox.cli import build_parser as build_sandbox_parser
 from mcp_server_freshbooks.server import build_server
 from mcp_server_freshbooks.tools._base import all_specs
-from mcp_server_freshbooks.tools.inventory import TOOLSETS
+from mcp_server_freshbooks.tools.inventory import TOOLSETS, render_readme_toolsets
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -76,6 +76,7 @@ def test_toolsets_table_matches_the_declarations() -> None:
     counts = {ts.id: sum(1 for spec in all_specs() if spec.toolset is ts) for ts in TOOLSETS}
     expected = {ts.id: ["default" if ts.default else "opt-in", str(counts[ts.id]), ts.description] for ts in TOOLSETS}
     assert rows == expected, "README toolsets table (README vs Toolset declarations)"
+    assert block.group(1) == render_readme_toolsets(), "run: python -m mcp_server_freshbooks.tools.inventory"
 
 
 def test_readme_promises_no_command_that_needs_an_unpublished_release() -> None:

@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 from mcp.server.mcpserver import Context, Elicit
 from mcp.server.mcpserver.exceptions import ToolError
@@ -37,7 +37,9 @@ from ..freshbooks import (
 )
 from ..freshbooks.query import Resource
 from ..freshbooks.types import Money
-from ..freshbooks.writes import Lookup
+
+if TYPE_CHECKING:
+    from ..freshbooks.writes import Lookup
 
 log = logging.getLogger(__name__)
 

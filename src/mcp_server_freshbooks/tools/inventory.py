@@ -1,21 +1,22 @@
-"""Every domain, listed once. Adding a domain adds one entry to DOMAINS (and re-generates _catalog.py).
+"""Every domain, listed once. Adding a domain adds one entry to DOMAINS, then re-generates.
 
 Nothing is registered by importing a module: the server, FRESHBOOKS_TOOLSETS validation, the README
 checks and tests/test_architecture.py all read these tuples. Importing this module imports every
-domain module (~0.1 s), so start-up code reads the generated `_catalog` instead; run
-`python -m mcp_server_freshbooks.tools.inventory` after changing a Toolset, and the architecture
-test fails until you do.
+domain module (~0.1 s), so start-up code reads the generated `_catalog` instead. After adding or
+changing a Toolset or a tool, run `python -m mcp_server_freshbooks.tools.inventory`: it rewrites
+`_catalog.py` and, in a checkout, the README's toolsets table; tests fail until you do.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from . import clients, expenses, identity, invoices, payments
-from ._base import Toolset
+from ._base import Toolset, spec_of
 
 DOMAINS = (identity, clients, invoices, payments, expenses)
 
@@ -23,6 +24,8 @@ TOOLSETS: tuple[Toolset, ...] = tuple(domain.TOOLSET for domain in DOMAINS)
 ALL_TOOLS: tuple[Callable[..., Awaitable[Any]], ...] = tuple(fn for domain in DOMAINS for fn in domain.TOOLS)
 
 CATALOG_PATH = Path(__file__).with_name("_catalog.py")
+README_PATH = Path(__file__).resolve().parents[3] / "README.md"  # present in a checkout only
+README_BLOCK = re.compile(r"(<!-- toolsets:start[^>]*-->\n)(.*?)(<!-- toolsets:end -->)", re.S)
 
 
 def render_catalog() -> str:
@@ -47,9 +50,31 @@ def render_catalog() -> str:
     )
 
 
+def render_readme_toolsets() -> str:
+    """The README's toolsets block: the tool count line and one row per toolset."""
+    tools = [spec_of(fn) for fn in ALL_TOOLS]
+    rows = "".join(
+        f"| `{ts.id}` | {'default' if ts.default else 'opt-in'} | {sum(1 for t in tools if t.toolset is ts)} "
+        f"| {ts.description} |\n"
+        for ts in TOOLSETS
+    )
+    return (
+        f"{len(tools)} tools in {len(TOOLSETS)} toolsets.\n\n"
+        "| Toolset | Default | Tools | What it covers |\n| --- | --- | --- | --- |\n" + rows
+    )
+
+
 def main() -> int:
     CATALOG_PATH.write_text(render_catalog())
     sys.stderr.write(f"wrote {CATALOG_PATH}\n")
+    if README_PATH.exists():
+        text = README_PATH.read_text()
+        updated, found = README_BLOCK.subn(lambda m: m.group(1) + render_readme_toolsets() + m.group(3), text)
+        if found != 1:
+            sys.stderr.write("README.md has no toolsets:start/end block; not updated\n")
+            return 1
+        README_PATH.write_text(updated)
+        sys.stderr.write(f"wrote the toolsets table in {README_PATH}\n")
     return 0
 
 

@@ -43,13 +43,13 @@ from ._base import (
     confirm_gate,
     fb,
     load_once,
-    one_line,
     require_confirmation,
     respond,
     tool,
     tool_error,
 )
-from ._inputs import FREE_TEXT, ISO_DATE, ONE_LINE, PLAIN_AMOUNT, WRITE_DATE
+from ._inputs import FREE_TEXT, ISO_DATE, ONE_LINE, WRITE_DATE
+from ._lines import LineIn, LineOut, line_out
 from ._output import Paged, Row, detailed, paging
 
 TOOLSET = Toolset(
@@ -358,21 +358,6 @@ async def _scan(
 # ---------------------------------------------------------------------- get_invoice
 
 
-class LineTaxOut(BaseModel):
-    name: str
-    percent: str = Field(description="Tax rate in percent, e.g. '13'")
-
-
-class LineOut(BaseModel):
-    line_id: int
-    name: str
-    description: str | None = None
-    qty: str = Field(description="Quantity as a decimal string")
-    unit_cost: Money
-    amount: Money = Field(description="qty x unit cost, before tax")
-    taxes: list[LineTaxOut] = Field(default_factory=list)
-
-
 class AppliedPayment(BaseModel):
     id: int = Field(description="FreshBooks payment id")
     date: dt.date | None = None
@@ -401,18 +386,7 @@ def _detail(inv: Invoice, payments: list[AppliedPayment], detailed: bool) -> Inv
     code = inv.currency_code
     subtotal = sum((line.amount.amount for line in inv.lines), Decimal(0))
     discount = abs(inv.discount_total.amount)
-    lines = [
-        LineOut(
-            line_id=line.line_id,
-            name=line.name,
-            description=line.description if detailed else one_line(line.description),
-            qty=f"{line.qty.normalize():f}",
-            unit_cost=line.unit_cost,
-            amount=line.amount,
-            taxes=[LineTaxOut(name=t.name, percent=f"{t.percent.normalize():f}") for t in line.taxes],
-        )
-        for line in inv.lines
-    ]
+    lines = [line_out(line, detailed) for line in inv.lines]
     return InvoiceDetail(
         invoice=invoice_row(inv, detailed),
         lines=lines,
@@ -604,31 +578,6 @@ async def list_overdue_invoices(
 
 
 # ---------------------------------------------------------------------- create_invoice
-
-
-class TaxIn(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=40, description="Tax name, e.g. 'HST'"), ONE_LINE]
-    percent: Annotated[
-        Decimal, Field(ge=0, le=100, decimal_places=3, description="Percent, e.g. '13'"), PLAIN_AMOUNT
-    ]
-
-
-class LineIn(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=200, description="Item or service"), ONE_LINE]
-    description: Annotated[str | None, Field(max_length=2000), FREE_TEXT] = None
-    qty: Annotated[
-        Decimal,
-        Field(gt=0, decimal_places=4, le=Decimal("1000000"), description="Quantity, e.g. '2.5'"),
-        PLAIN_AMOUNT,
-    ]
-    unit_cost: Annotated[
-        Decimal,
-        Field(
-            ge=0, decimal_places=2, le=Decimal("100000000"), description="Unit price, e.g. '120.00'"
-        ),
-        PLAIN_AMOUNT,
-    ]
-    taxes: list[TaxIn] = Field(default_factory=list, max_length=2, description="Taxes on this line")
 
 
 class CreatedInvoiceOut(BaseModel):

@@ -1,0 +1,88 @@
+"""Document lines on the tools side: the input a create tool takes and the row a read tool returns.
+
+Shared by every domain with `lines[]` (invoices now; estimates, credit notes, bills and recurring
+profiles later), beside freshbooks/lines.py, which parses and writes them on the wire.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from ..freshbooks.lines import InvoiceLine, LineInput, LineTax
+from ._base import Money, one_line
+from ._inputs import FREE_TEXT, ONE_LINE, PLAIN_AMOUNT
+
+
+class TaxIn(BaseModel):
+    name: Annotated[
+        str, Field(min_length=1, max_length=40, description="Tax name, e.g. 'HST'"), ONE_LINE
+    ]
+    percent: Annotated[
+        Decimal, Field(ge=0, le=100, decimal_places=3, description="Percent, e.g. '13'"), PLAIN_AMOUNT
+    ]
+
+
+class LineIn(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=200, description="Item or service"), ONE_LINE]
+    description: Annotated[str | None, Field(max_length=2000), FREE_TEXT] = None
+    qty: Annotated[
+        Decimal,
+        Field(gt=0, decimal_places=4, le=Decimal("1000000"), description="Quantity, e.g. '2.5'"),
+        PLAIN_AMOUNT,
+    ]
+    unit_cost: Annotated[
+        Decimal,
+        Field(
+            ge=0,
+            decimal_places=2,
+            le=Decimal("100000000"),
+            description="Unit price, e.g. '120.00'",
+        ),
+        PLAIN_AMOUNT,
+    ]
+    taxes: list[TaxIn] = Field(default_factory=list, max_length=2, description="Taxes on this line")
+
+
+class LineTaxOut(BaseModel):
+    name: str
+    percent: str = Field(description="Tax rate in percent, e.g. '13'")
+
+
+class LineOut(BaseModel):
+    line_id: int
+    name: str
+    description: str | None = None
+    qty: str = Field(description="Quantity as a decimal string")
+    unit_cost: Money
+    amount: Money = Field(description="qty x unit cost, before tax")
+    taxes: list[LineTaxOut] = Field(default_factory=list)
+
+
+def line_inputs(lines: list[LineIn]) -> tuple[LineInput, ...]:
+    """The validated input lines as the FreshBooks layer takes them."""
+    return tuple(
+        LineInput(
+            name=line.name,
+            qty=line.qty,
+            unit_cost=line.unit_cost,
+            description=line.description,
+            taxes=tuple(LineTax(name=t.name, percent=t.percent) for t in line.taxes),
+        )
+        for line in lines
+    )
+
+
+def line_out(line: InvoiceLine, detailed: bool) -> LineOut:
+    """One stored line for a result (a concise result cuts long descriptions to one line)."""
+    return LineOut(
+        line_id=line.line_id,
+        name=line.name,
+        description=line.description if detailed else one_line(line.description),
+        qty=f"{line.qty.normalize():f}",
+        unit_cost=line.unit_cost,
+        amount=line.amount,
+        taxes=[LineTaxOut(name=t.name, percent=f"{t.percent.normalize():f}") for t in line.taxes],
+    )
