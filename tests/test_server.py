@@ -228,3 +228,39 @@ async def test_dynamic_mode_keeps_read_only_and_chosen_toolsets(
     assert before == TOOLSET_TOOLS | {"whoami"}
     assert after == before | CLIENT_READS, "read-only wins: enable_toolset adds no write tool"
     assert refused.is_error
+
+
+class _Forbidding(httpx.AsyncBaseTransport):
+    """The sandbox, except that FreshBooks refuses (403) every request whose path contains `fragment`."""
+
+    def __init__(self, sandbox: Sandbox, fragment: str) -> None:
+        self._inner = httpx.ASGITransport(app=sandbox.app)
+        self._fragment = fragment
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._fragment in request.url.path:
+            body = {"response": {"errors": [{"errno": 1003, "message": "The user does not have access."}]}}
+            return httpx.Response(403, json=body, request=request)
+        return await self._inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "fragment", "scope"),
+    [
+        ("find_client", {"query": "a"}, "/users/clients", "user:clients:read"),
+        ("list_invoices", {}, "/invoices/invoices", "user:invoices:read"),
+        ("list_payments", {}, "/payments/payments", "user:payments:read"),
+        ("list_expenses", {}, "/expenses/expenses", "user:expenses:read"),
+        ("whoami", {}, "/users/me", "user:profile:read"),
+    ],
+)
+async def test_a_refusal_names_the_scope_its_toolset_declares(
+    settings: Settings, sandbox: Sandbox, tool: str, arguments: dict[str, Any], fragment: str, scope: str
+) -> None:
+    server = build_server(
+        settings, transport=_Forbidding(sandbox, fragment), token_source=StaticTokenSource(sandbox.access_token)
+    )
+    async with Client(server) as client:
+        result = await client.call_tool(tool, arguments)
+    text = " ".join(getattr(c, "text", "") for c in result.content)
+    assert result.is_error and scope in text, text

@@ -315,7 +315,7 @@ class _FreshBooksServer(MCPServer[AppState]):
             ctx: Context[AppState, Any],
             toolset: Annotated[str, Field(description="Toolset id", json_schema_extra={"enum": list(KNOWN_TOOLSETS)})],
         ) -> EnableToolsetOut:
-            """Add a toolset's tools to this session's tool list (read-only mode adds only its read tools).
+            """Add a toolset's tools to this server's tool list (read-only mode adds only its read tools).
             Returns the tools added; the client is told the tool list changed, so list the tools again."""
             if toolset not in KNOWN_TOOLSETS:
                 raise ToolError(f"Unknown toolset {toolset!r}; choose one of {', '.join(KNOWN_TOOLSETS)}.")
