@@ -26,6 +26,7 @@ ALL_TOOLS: tuple[Callable[..., Awaitable[Any]], ...] = tuple(fn for domain in DO
 CATALOG_PATH = Path(__file__).with_name("_catalog.py")
 README_PATH = Path(__file__).resolve().parents[3] / "README.md"  # present in a checkout only
 README_BLOCK = re.compile(r"(<!-- toolsets:start[^>]*-->\n)(.*?)(<!-- toolsets:end -->)", re.S)
+README_SETTING = re.compile(r"^(\| `FRESHBOOKS_TOOLSETS` \| [^|]+ \| )[^|\n]*( \|)$", re.M)
 
 
 def render_catalog() -> str:
@@ -64,14 +65,20 @@ def render_readme_toolsets() -> str:
     )
 
 
+def render_readme_setting() -> str:
+    """The FRESHBOOKS_TOOLSETS row's meaning cell in the README's Configuration table."""
+    return "Comma-separated toolsets to expose: " + ", ".join(f"`{ts.id}`" for ts in TOOLSETS) + ", or `all`"
+
+
 def main() -> int:
     CATALOG_PATH.write_text(render_catalog())
     sys.stderr.write(f"wrote {CATALOG_PATH}\n")
     if README_PATH.exists():
         text = README_PATH.read_text()
         updated, found = README_BLOCK.subn(lambda m: m.group(1) + render_readme_toolsets() + m.group(3), text)
-        if found != 1:
-            sys.stderr.write("README.md has no toolsets:start/end block; not updated\n")
+        updated, rows = README_SETTING.subn(lambda m: m.group(1) + render_readme_setting() + m.group(2), updated)
+        if (found, rows) != (1, 1):
+            sys.stderr.write("README.md lacks the toolsets block or the FRESHBOOKS_TOOLSETS row; not updated\n")
             return 1
         README_PATH.write_text(updated)
         sys.stderr.write(f"wrote the toolsets table in {README_PATH}\n")
