@@ -27,6 +27,7 @@ from mcp_server_freshbooks.freshbooks.auth import (
     LOGIN_HINT,
     OAuthApp,
     StoredTokenSource,
+    TokenFileError,
     TokenSet,
     TokenStore,
     authorize_url,
@@ -195,8 +196,12 @@ async def login(
         except FreshBooksError as exc:
             console.note(f"Sign-in failed: {redact(exc.message, [got_code])}")
             return 1
-    async with store.locked():
-        store.save(tokens)
+    try:
+        async with store.locked():
+            store.save(tokens)
+    except TokenFileError as exc:  # e.g. a folder this user cannot write: say which, and how to fix it
+        console.note(f"Signed in, but the tokens could not be saved. {exc.message}")
+        return 1
     console.note(f"Saved tokens to {store.path} (readable only by you).")
     client = _client(settings, StaticTokenSource(tokens.access_token.get_secret_value()), transport)
     async with client:

@@ -184,3 +184,31 @@ async def test_a_refresh_whose_save_fails_keeps_the_rotated_tokens_in_memory(sha
             new = await source.get_token()
             assert new != old and await source.get_token() == new  # no second refresh
     assert [r.grant for r in fake.token_requests] == ["refresh_token"]
+
+
+async def test_login_into_an_unwritable_folder_says_which_folder_and_exits_1(shared_root: Path) -> None:
+    import io
+
+    from mcp_server_freshbooks.auth_cli import Console, login
+
+    from .conftest import follow_authorize
+
+    fake = FakeFreshBooks()
+    transport = httpx.ASGITransport(app=fake.app)
+    folder = shared_root / "root-owned"
+    folder.mkdir()
+    settings = make_settings(fake, folder / "tokens.json", base="http://fb.test")
+    out, err = io.StringIO(), io.StringIO()
+
+    async def paste() -> str:
+        url = next(line for line in out.getvalue().splitlines() if "/oauth/authorize?" in line)
+        return await follow_authorize(url, transport)
+
+    with _as_a_user_who_cannot_write(folder):
+        code = await login(
+            settings, transport=transport, console=Console(out, err), read_line=paste, open_browser=False
+        )
+    assert code == 1
+    said = out.getvalue() + err.getvalue()
+    assert "could not be saved" in said and str(folder) in said and "FRESHBOOKS_TOKEN_FILE" in said
+    assert "Traceback" not in said and not (folder / "tokens.json").exists()
