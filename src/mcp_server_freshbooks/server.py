@@ -254,6 +254,9 @@ class _FreshBooksServer(MCPServer[AppState]):
 
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # No resources are served: unhandled resources/* methods are not advertised in capabilities.
+        for method in ("resources/list", "resources/read", "resources/templates/list"):
+            self._lowlevel_server._request_handlers.pop(method, None)
         self._settings = settings
         self._registered = False
         self._prompt_names: set[str] = set()
