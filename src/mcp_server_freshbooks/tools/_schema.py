@@ -109,6 +109,9 @@ def _without_null(node: dict[str, Any]) -> dict[str, Any]:
             return {"anyOf": branches, **rest}
         merged["type"].append(kinds)
         merged.update({k: v for k, v in branch.items() if k != "type"})
+    if "number" in merged["type"]:
+        # smolagents compares a value's type to a type list exactly (1 is "integer", not "number").
+        merged["type"].append("integer")
     return {**merged, **rest}
 
 
