@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from .types import Money, MoneyTotals, optional_text, parse_accounting_datetime, parse_date
+from .types import Money, MoneyTotals, format_amount, optional_text, parse_accounting_datetime, parse_date
 
 if TYPE_CHECKING:
     from .api import FreshBooksClient
@@ -380,6 +380,34 @@ class ExpenseAggregator:
 
 
 # ---------------------------------------------------------------------- staff id
+
+
+def new_expense_wire(
+    *,
+    amount: Decimal,
+    day: date,
+    category_id: int,
+    staff_id: int,
+    currency_code: str | None = None,
+    vendor: str | None = None,
+    notes: str | None = None,
+    client_id: int | None = None,
+    project_id: int | None = None,
+) -> dict[str, Any]:
+    """The create body of one expense (no currency: FreshBooks uses the business's own)."""
+    money: dict[str, str] = {"amount": format_amount(amount)}
+    if currency_code:
+        money["code"] = currency_code.upper()
+    fields: dict[str, Any] = {"amount": money, "date": day.isoformat(), "categoryid": category_id, "staffid": staff_id}
+    if vendor is not None:
+        fields["vendor"] = vendor.strip()
+    if notes is not None:
+        fields["notes"] = notes
+    if client_id is not None:
+        fields["clientid"] = client_id
+    if project_id is not None:
+        fields["projectid"] = project_id
+    return fields
 
 
 async def fetch_staff_id(api: FreshBooksClient) -> int | None:

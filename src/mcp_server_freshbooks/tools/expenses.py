@@ -27,6 +27,7 @@ from ..freshbooks.expenses import (
     GroupBy,
     GroupTotal,
     fetch_staff_id,
+    new_expense_wire,
     parse_expense,
     vendor_matches,
 )
@@ -588,23 +589,17 @@ async def create_expense(
     before retrying."""
     cat, _ = await _resolve_category(ctx, category)
     staff = await _staff_id(ctx)
-    money: dict[str, str] = {"amount": format_amount(amount)}
-    if currency_code:
-        money["code"] = currency_code.upper()
-    fields: dict[str, Any] = {
-        "amount": money,
-        "date": date.isoformat(),
-        "categoryid": cat.id,
-        "staffid": staff,
-    }
-    if vendor is not None:
-        fields["vendor"] = vendor.strip()
-    if notes is not None:
-        fields["notes"] = notes
-    if client_id is not None:
-        fields["clientid"] = client_id
-    if project_id is not None:
-        fields["projectid"] = project_id
+    fields = new_expense_wire(
+        amount=amount,
+        day=date,
+        category_id=cat.id,
+        staff_id=staff,
+        currency_code=currency_code,
+        vendor=vendor,
+        notes=notes,
+        client_id=client_id,
+        project_id=project_id,
+    )
     raw = await create_reconciled(fb(ctx), EXPENSES, fields)
     created = parse_expense(raw)
     row = (await _rows_out(ctx, [created], True))[0]
