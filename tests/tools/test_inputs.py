@@ -192,3 +192,60 @@ async def test_amounts_are_plain_decimals(mcp: Client, sandbox: Sandbox, bad: st
 async def test_inexact_floats_stay_refused(mcp: Client, sandbox: Sandbox) -> None:
     expense = {"amount": 0.1 + 0.2, "date": "2026-01-05", "category": _category(sandbox)}
     await _refused(mcp, sandbox, "create_expense", expense, "amount must have no more than")  # places or digits
+
+
+# ---------------------------------------------------------------------- every tool, present and future
+
+
+def _leaves(annotation: Any, metadata: list[Any]) -> list[tuple[Any, list[Any]]]:
+    """(type, the Annotated metadata that applies to it) for each type inside unions, lists and Annotated."""
+    import types
+    import typing
+
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        inner, *extra = typing.get_args(annotation)
+        return _leaves(inner, [*metadata, *extra])
+    if origin in (typing.Union, types.UnionType, list, tuple):
+        return [leaf for arg in typing.get_args(annotation) for leaf in _leaves(arg, metadata)]
+    return [(annotation, metadata)]
+
+
+def _unchecked(model: Any, prefix: str, writes: bool) -> list[str]:
+    """Fields of an argument model (and the models inside it) that take a date, text or amount unchecked."""
+    import datetime as dt
+
+    from pydantic import BaseModel
+
+    from mcp_server_freshbooks.tools._inputs import FREE_TEXT, ISO_DATE, ONE_LINE, PLAIN_AMOUNT, WRITE_DATE
+
+    found: list[str] = []
+    for name, info in model.model_fields.items():
+        for leaf, metadata in _leaves(info.annotation, list(info.metadata)):
+            checks = set(map(id, metadata))
+            has_pattern = any(getattr(m, "pattern", None) for m in metadata)
+            if leaf is dt.date:
+                wanted = [WRITE_DATE] if writes else [ISO_DATE, WRITE_DATE]
+                if not checks & set(map(id, wanted)):
+                    found.append(f"{prefix}{name}: date without {'WRITE_DATE' if writes else 'ISO_DATE'}")
+            elif leaf is str and not has_pattern and not checks & {id(ONE_LINE), id(FREE_TEXT)}:
+                found.append(f"{prefix}{name}: text without ONE_LINE/FREE_TEXT")
+            elif leaf is Decimal and id(PLAIN_AMOUNT) not in checks:
+                found.append(f"{prefix}{name}: amount without PLAIN_AMOUNT")
+            elif isinstance(leaf, type) and issubclass(leaf, BaseModel):
+                found += _unchecked(leaf, f"{prefix}{name}.", writes)
+    return found
+
+
+def test_every_date_text_and_amount_parameter_is_checked() -> None:
+    """A tool added later gets the same refusals: its dates, text and amounts carry a check from _inputs."""
+    from mcp_server_freshbooks.server import _tools
+    from mcp_server_freshbooks.tools._base import all_specs
+
+    writes = {spec.name: spec.writes for spec in all_specs()}
+    missing = [
+        f"{name}.{problem}"
+        for name, built in _tools().items()
+        for problem in _unchecked(built.fn_metadata.arg_model, "", writes[name])
+    ]
+    assert not missing, "parameters without a strict input check (see tools/_inputs.py): " + "; ".join(missing)
