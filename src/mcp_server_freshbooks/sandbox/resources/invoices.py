@@ -293,27 +293,18 @@ SORTS: dict[str, Q.SortKey] = {"invoice_date": Q.by("create_date"), "invoice_num
 
 
 # ---------------------------------------------------------------- seeding
-_KINDS = (
-    ("draft", 8),
-    ("sent", 10),
-    ("viewed", 5),
-    ("due_today", 2),
-    ("overdue", 20),
-    ("partial", 6),
-    ("partial_overdue", 4),
-    ("paid", 45),
-)
+# Seeded invoice kinds and their weights (per 100 invoices).
+_KINDS = names("draft sent viewed due_today overdue partial partial_overdue paid")
+_WEIGHTS = (8, 10, 5, 2, 20, 6, 4, 45)
 _FIXED_AGES = (1, 2, 7, 30, 31, 90, 180, 365, 400)  # the first overdue invoices cover these ages exactly
 
 
 def _plans(rng: random.Random, n: int, today: date) -> list[tuple[date, int, str]]:
     """(create_date, due_offset_days, kind) per invoice, oldest first so numbers follow dates."""
-    kinds = [k for k, _ in _KINDS]
-    weights = [w for _, w in _KINDS]
     plans: list[tuple[date, int, str]] = []
     n_overdue = 0
     for _ in range(n):
-        kind = rng.choices(kinds, weights)[0]
+        kind = rng.choices(_KINDS, _WEIGHTS)[0]
         offset = rng.choice((0, 7, 14, 15, 30, 30, 30, 45, 60))
         if kind in ("overdue", "partial_overdue"):
             age = _FIXED_AGES[n_overdue] if n_overdue < len(_FIXED_AGES) else rng.randint(1, 400)
