@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from mcp_server_freshbooks import freshbooks
+from mcp_server_freshbooks.freshbooks import writes
 from mcp_server_freshbooks.freshbooks.query import Resource
 from mcp_server_freshbooks.sandbox.resources import RESOURCES as SANDBOX_RESOURCES
 from mcp_server_freshbooks.server import _tools
@@ -149,6 +150,16 @@ def test_every_write_tool_can_be_confirmed_or_reconciled() -> None:
             f"{spec.name} writes, is not idempotent, has no confirm parameter and its toolset declares no "
             "write_lookup to settle a lost reply"
         )
+
+
+def test_a_declared_write_lookup_is_the_one_the_write_primitive_uses() -> None:
+    # create_reconciled settles a lost create with writes.lookup_for(resource): the Toolset must not
+    # declare a different lookup than the one that actually runs.
+    for ts in inventory.TOOLSETS:
+        if ts.write_lookup is None:
+            continue
+        used = {res.path: writes._LOOKUPS.get(res.path) for res in ts.resources}
+        assert ts.write_lookup in used.values(), f"{ts.id}: write_lookup is not writes.lookup_for's for {used}"
 
 
 def test_tools_send_no_raw_paths() -> None:
