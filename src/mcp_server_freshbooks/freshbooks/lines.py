@@ -45,6 +45,7 @@ def _money(raw: Any, code: str) -> Money:
 class LineTax:
     name: str
     percent: Decimal  # FreshBooks' taxAmountN is the rate in percent, not an amount
+    compound: bool = False  # second tax only: charged on the line plus the first tax (`compounded_tax`)
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,12 @@ class InvoiceLine:
 
 def parse_line(raw: dict[str, Any], code: str) -> InvoiceLine:
     taxes: list[LineTax] = []
+    compounded = raw.get("compounded_tax") in (True, "true", "True", 1, "1")
     for n in range(1, MAX_TAXES + 1):
         percent = _decimal(raw.get(f"taxAmount{n}"))
         name = _text(raw.get(f"taxName{n}"))
         if percent or name:
-            taxes.append(LineTax(name=name or f"tax {n}", percent=percent))
+            taxes.append(LineTax(name=name or f"tax {n}", percent=percent, compound=compounded and n == 2))
     expense_id = to_int(raw.get("expenseid"))
     return InvoiceLine(
         line_id=to_int(raw.get("lineid")),
@@ -103,16 +105,48 @@ def line_amount(line: LineInput) -> Decimal:
     return q2(line.qty * line.unit_cost)
 
 
-def expected_total(lines: Iterable[LineInput]) -> Decimal:
-    """Our own document total: line amounts (qty x unit cost, to the cent) plus each line's taxes
-    (percent of the line amount, to the cent). No discount: the create tools do not set one."""
-    total = ZERO
+def as_input(line: InvoiceLine) -> LineInput:
+    """A stored line as a line to bill (to copy it onto another document, or to re-check its total)."""
+    return LineInput(line.name, line.qty, line.unit_cost.amount, line.description, line.taxes)
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: Decimal  # sum of line amounts
+    discount: Decimal  # positive; FreshBooks shows it as a negative `discount_total`
+    tax: Decimal
+    total: Decimal  # subtotal - discount + tax: FreshBooks' `amount`
+
+
+def document_totals(lines: Iterable[LineInput], discount_percent: Decimal = ZERO) -> Totals:
+    """Our own totals of an invoice or estimate, the arithmetic stated once (README, "Money"):
+
+    - line amount = qty x unit cost, half-up to the cent, before discount and tax;
+    - the document discount (percent) comes off before tax: discount = subtotal x percent, to the cent,
+      and each line is taxed on its amount x (100 - percent) / 100;
+    - each tax is a percent of that discounted line, half-up to the cent per line per tax; a compound
+      second tax is charged on the discounted line plus the first tax as rounded.
+    FreshBooks' fixture: lines 20.00 (13% HST) + 24.00, 10% discount -> 44.00 - 4.40 + 2.34 = 41.94.
+    """
+    factor = (HUNDRED - discount_percent) / HUNDRED
+    subtotal = tax = ZERO
     for line in lines:
         amount = line_amount(line)
-        total += amount
-        for tax in line.taxes:
-            total += q2(amount * tax.percent / HUNDRED)
-    return total
+        subtotal += amount
+        base = amount * factor
+        first = ZERO
+        for n, line_tax in enumerate(line.taxes):
+            on = base + first if line_tax.compound and n == 1 else base
+            charged = q2(on * line_tax.percent / HUNDRED)
+            first = charged if n == 0 else first
+            tax += charged
+    discount = q2(subtotal * discount_percent / HUNDRED)
+    return Totals(subtotal=subtotal, discount=discount, tax=tax, total=subtotal - discount + tax)
+
+
+def expected_total(lines: Iterable[LineInput], discount_percent: Decimal = ZERO) -> Decimal:
+    """The document total computed here (see document_totals), to compare with FreshBooks' `amount`."""
+    return document_totals(lines, discount_percent).total
 
 
 def line_wire(line: LineInput, code: str) -> dict[str, Any]:
@@ -128,4 +162,6 @@ def line_wire(line: LineInput, code: str) -> dict[str, Any]:
     for n, tax in enumerate(line.taxes, start=1):
         out[f"taxName{n}"] = tax.name
         out[f"taxAmount{n}"] = f"{tax.percent.normalize():f}"
+        if tax.compound and n == 2:
+            out["compounded_tax"] = True
     return out

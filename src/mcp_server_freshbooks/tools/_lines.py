@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from ..freshbooks.lines import InvoiceLine, LineInput, LineTax
 from ._base import Money, one_line
@@ -23,6 +23,7 @@ class TaxIn(BaseModel):
     percent: Annotated[
         Decimal, Field(ge=0, le=100, decimal_places=3, description="Percent, e.g. '13'"), PLAIN_AMOUNT
     ]
+    compound: bool = Field(default=False, description="Second tax only: charged on line + first tax")
 
 
 class LineIn(BaseModel):
@@ -45,10 +46,17 @@ class LineIn(BaseModel):
     ]
     taxes: list[TaxIn] = Field(default_factory=list, max_length=2, description="Taxes on this line")
 
+    @model_validator(mode="after")
+    def _compound_is_second(self) -> LineIn:
+        if self.taxes and self.taxes[0].compound:
+            raise ValueError("taxes: only the second tax of a line can be compound (charged on the first)")
+        return self
+
 
 class LineTaxOut(BaseModel):
     name: str
     percent: str = Field(description="Tax rate in percent, e.g. '13'")
+    compound: bool | None = None
 
 
 class LineOut(BaseModel):
@@ -69,7 +77,7 @@ def line_inputs(lines: list[LineIn]) -> tuple[LineInput, ...]:
             qty=line.qty,
             unit_cost=line.unit_cost,
             description=line.description,
-            taxes=tuple(LineTax(name=t.name, percent=t.percent) for t in line.taxes),
+            taxes=tuple(LineTax(name=t.name, percent=t.percent, compound=t.compound) for t in line.taxes),
         )
         for line in lines
     )
@@ -84,5 +92,8 @@ def line_out(line: InvoiceLine, detailed: bool) -> LineOut:
         qty=f"{line.qty.normalize():f}",
         unit_cost=line.unit_cost,
         amount=line.amount,
-        taxes=[LineTaxOut(name=t.name, percent=f"{t.percent.normalize():f}") for t in line.taxes],
+        taxes=[
+            LineTaxOut(name=t.name, percent=f"{t.percent.normalize():f}", compound=t.compound or None)
+            for t in line.taxes
+        ],
     )

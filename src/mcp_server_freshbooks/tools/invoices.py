@@ -22,8 +22,6 @@ from ..freshbooks.invoices import (
     OPEN_V3_STATUSES,
     OVERDUE_CAPABLE_STATUSES,
     Invoice,
-    LineInput,
-    LineTax,
     V3Status,
     aging_bucket,
     days_overdue,
@@ -49,7 +47,7 @@ from ._base import (
     tool_error,
 )
 from ._inputs import FREE_TEXT, ISO_DATE, ONE_LINE, WRITE_DATE
-from ._lines import LineIn, LineOut, line_out
+from ._lines import LineIn, LineOut, line_inputs, line_out
 from ._output import Paged, Row, detailed, paging
 
 TOOLSET = Toolset(
@@ -621,16 +619,7 @@ async def create_invoice(
     if int(client_raw.get("vis_state") or 0) == 1:
         raise ToolError(f"Client {client_id} is deleted; nothing was created. Use find_client.")
     code = (currency_code or client_raw.get("currency_code") or "USD").upper()
-    inputs = [
-        LineInput(
-            name=line.name,
-            qty=line.qty,
-            unit_cost=line.unit_cost,
-            description=line.description,
-            taxes=tuple(LineTax(name=t.name, percent=t.percent) for t in line.taxes),
-        )
-        for line in lines
-    ]
+    inputs = line_inputs(lines)  # carries each tax's compound flag into the wire body and the total
     body: dict[str, Any] = {
         "customerid": client_id,
         "create_date": (create_date or await client.today()).isoformat(),

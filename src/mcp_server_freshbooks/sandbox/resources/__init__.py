@@ -7,6 +7,7 @@ from ..resource import Resource
 from . import (
     categories,
     clients,
+    estimates,
     expenses,
     invoices,
     items,
@@ -30,4 +31,5 @@ RESOURCES: tuple[Resource, ...] = (
     time_entries.RESOURCE,
     services.RESOURCE,
     service_rates.RESOURCE,
+    estimates.RESOURCE,
 )

@@ -125,7 +125,8 @@ def next_invoice_number(books: Books) -> str:
 
 
 def _totals(inv: JSON) -> tuple[Decimal, Decimal]:
-    """(amount, discount): lines - discount (``discount_value`` %) + per-line taxes, rounded per line."""
+    """(amount, discount): lines - discount (``discount_value`` %) + per-line taxes, rounded per line
+    per tax (half up); also the totals of estimates."""
     dv = Decimal(inv.get("discount_value") or "0")
     factor = (HUNDRED - dv) / HUNDRED
     subtotal = ZERO
@@ -133,10 +134,10 @@ def _totals(inv: JSON) -> tuple[Decimal, Decimal]:
     for line in inv["lines"]:
         amt = Decimal(line["amount"]["amount"])
         subtotal += amt
-        for key in ("taxAmount1", "taxAmount2"):
-            pct = Decimal(line.get(key) or "0")
-            if pct:
-                tax += q2(amt * factor * pct / HUNDRED)
+        first = q2(amt * factor * Decimal(line.get("taxAmount1") or "0") / HUNDRED)
+        # a compounded second tax is charged on the discounted line plus the first tax
+        second_on = amt * factor + (first if line.get("compounded_tax") else ZERO)
+        tax += first + q2(second_on * Decimal(line.get("taxAmount2") or "0") / HUNDRED)
     discount = q2(subtotal * dv / HUNDRED)
     return subtotal - discount + tax, discount
 
@@ -220,6 +221,8 @@ def create_invoice(books: Books, body: JSON) -> JSON:
         line["invoiceid"] = inv["id"]
     inv["lines"] = lines
     inv["discount_value"] = pct_str(dv)
+    if body.get("estimateid"):
+        inv["estimateid"] = int_field(body["estimateid"], "estimateid", "invoice")
     if body.get("status") == SENT or parse_bool(body.get("action_mark_as_sent")):
         inv["display_status"] = "sent"
         inv["sentid"] = 1
@@ -231,6 +234,10 @@ def mark_sent(books: Books, inv: JSON) -> None:
     if inv["display_status"] == "draft":
         inv["display_status"] = "sent"
         inv["sentid"] = 1
+    if inv.get("estimateid"):
+        from .estimates import mark_invoiced  # estimates build on invoices, not the reverse
+
+        mark_invoiced(books, inv["estimateid"])
     recompute_invoice(books, inv)
     books.touch(inv)
 
@@ -386,6 +393,8 @@ RESOURCE = Resource(
         "amount = lines - discount_value % + per-line taxes (percent of the discounted line, rounded per line)",
         "v3_status 'overdue' iff status in {2,3,8}, outstanding > 0 and due_date < today",
         "a PUT with action_mark_as_sent or action_email applies only the action; action_email is logged in emails",
+        "a compounded_tax line charges taxAmount2 on the discounted line plus its first tax",
+        "sending an invoice that carries an estimateid makes that estimate status 6 (invoiced)",
         "status: 2 with ordinary fields also marks sent; recording a payment takes a draft out of draft",
         "DELETE is soft (vis_state 1); numbers auto-increment keeping width ('0000052' -> '0000053')",
         "create_date + due_offset_days past 9999-12-31 -> 422 errno 1033 on due_offset_days",

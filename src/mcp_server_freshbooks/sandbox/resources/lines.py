@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .._wire import JSON, dec, money, pct_str
+from .._wire import JSON, dec, money, parse_bool, pct_str
 from ..fields import invalid, money_input, pct_field
 
 
@@ -15,7 +15,7 @@ def make_line(invoiceid: int, n: int, raw: JSON, qty: Decimal, unit: Decimal, co
     return {
         "amount": money(qty * unit, code),
         "basecampid": 0,
-        "compounded_tax": False,
+        "compounded_tax": bool(t2) and parse_bool(raw.get("compounded_tax")) is True,
         "date": None,
         "description": raw.get("description") or "",
         "expenseid": int(raw.get("expenseid") or 0),
