@@ -23,4 +23,5 @@ TOOLSETS: tuple[ToolsetInfo, ...] = (
     ToolsetInfo('invoices', True, 'List, read, create and send invoices; overdue receivables with aging.', 'list_overdue_invoices answers "who owes us what, and since when" with totals per currency and aging bucket; list_invoices and get_invoice show the rest.'),
     ToolsetInfo('payments', True, 'Record payments received against invoices and list them.', 'record_payment records money received on an invoice; list_payments shows what came in.'),
     ToolsetInfo('expenses', True, 'List, summarize and record expenses; the expense categories.', 'summarize_expenses answers "what did we spend on what"; list_expense_categories gives the category names the expense tools take.'),
+    ToolsetInfo('reports', False, 'FreshBooks reports: profit and loss, tax summary, payments collected, receivables aging.', "profit_and_loss, tax_summary, payments_collected and receivables_aging answer from FreshBooks' own reports, per currency, stating basis, period and what they leave out."),
 )
