@@ -1,6 +1,7 @@
 """Long bad-input run: every tool, arguments generated from its own input schema and beyond it.
 
     .venv/bin/python bench/fuzz.py [--examples-per-tool N] [--seed-sandbox N] [--era both|modern|legacy]
+                                   [--toolsets all|LIST]   (default: the default toolsets)
 
 Same generator and checks as tests/reliability/test_fuzz.py, more cases, in both protocol eras:
 modern = 2026-07-28 (mcp.Client's default), legacy = 2025-11-25 (mode="legacy"), each with its own
@@ -60,9 +61,12 @@ def _runner(
     return run
 
 
-def _run_era(mode: str, seed: int, examples: int) -> tuple[list[tuple[str, Tally, float]], Sandbox, float]:
+def _run_era(
+    mode: str, seed: int, examples: int, toolsets: str | None
+) -> tuple[list[tuple[str, Tally, float]], Sandbox, float]:
     sb = Sandbox(SandboxOptions(seed=seed, clients=12, invoices=40, expenses=60))
-    server = build_server(load_settings(environ={}, use_dotenv=False), sandbox=sb)
+    environ = {"FRESHBOOKS_TOOLSETS": toolsets} if toolsets else {}
+    server = build_server(load_settings(environ=environ, use_dotenv=False), sandbox=sb)
     rows: list[tuple[str, Tally, float]] = []
     started = time.perf_counter()
     with (
@@ -108,10 +112,11 @@ def main() -> int:
     parser.add_argument("--examples-per-tool", type=int, default=1500)
     parser.add_argument("--seed-sandbox", type=int, default=5)
     parser.add_argument("--era", choices=["both", *ERAS], default="both")
+    parser.add_argument("--toolsets", default=None, help="FRESHBOOKS_TOOLSETS for the run, e.g. all")
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL, stream=sys.stderr)
     eras = list(ERAS) if args.era == "both" else [args.era]
-    results = {era: _run_era(ERAS[era], args.seed_sandbox, args.examples_per_tool) for era in eras}
+    results = {era: _run_era(ERAS[era], args.seed_sandbox, args.examples_per_tool, args.toolsets) for era in eras}
     print(HEAD)
     for era, (rows, _, _) in results.items():
         for tool, t, secs in rows:
