@@ -38,6 +38,7 @@ from typing import Any
 
 from .api import FreshBooksClient, is_pure_update
 from .errors import AppliedError, FreshBooksError, ServerError, WriteOutcomeUnknownError
+from .estimates import ESTIMATES, estimate_lookup
 from .locks import Held
 from .query import CLIENTS, EXPENSES, INVOICES, PAYMENTS, Query, Resource
 from .types import to_int
@@ -269,6 +270,7 @@ _LOOKUPS: dict[str, Callable[[Mapping[str, Any]], Lookup]] = {
     PAYMENTS.path: payment_lookup,
     EXPENSES.path: expense_lookup,
     INVOICES.path: invoice_lookup,
+    ESTIMATES.path: estimate_lookup,
 }
 
 
