@@ -27,7 +27,9 @@ from mcp_server_freshbooks.server import build_server, select_specs
 
 from .fuzzing import Case, Known, Tally, case_for, check, known_from, must_refuse
 
-TOOLS = [s.name for s in select_specs(load_settings(environ={}, use_dotenv=False))]
+# Every tool, default or opt-in toolset alike.
+EVERY_TOOLSET = load_settings(environ={"FRESHBOOKS_TOOLSETS": "all"}, use_dotenv=False)
+TOOLS = [s.name for s in select_specs(EVERY_TOOLSET)]
 # The modern era runs more cases; the handshake era re-runs the first ones (derandomized) over its session.
 EXAMPLES_PER_TOOL = {"auto": 150, "legacy": 90}
 
@@ -65,7 +67,7 @@ class Live:
 def live(request: pytest.FixtureRequest) -> Iterator[Live]:
     mode = str(request.param)
     sb = Sandbox(SandboxOptions(seed=5, clients=12, invoices=40, expenses=60))
-    server = build_server(load_settings(environ={}, use_dotenv=False), sandbox=sb)
+    server = build_server(EVERY_TOOLSET, sandbox=sb)
     with (
         start_blocking_portal(backend="asyncio") as portal,
         portal.wrap_async_context_manager(Client(server, mode=mode)) as client,
