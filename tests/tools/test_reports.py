@@ -39,7 +39,7 @@ def books(request: pytest.FixtureRequest) -> Sandbox:
 @pytest.fixture
 async def reports(books: Sandbox) -> AsyncIterator[Client]:
     settings = load_settings(environ={"FRESHBOOKS_TOOLSETS": "all"}, use_dotenv=False)
-    async with Client(build_server(settings, sandbox=books)) as client:  # type: ignore[arg-type]
+    async with Client(build_server(settings, sandbox=books)) as client:
         yield client
 
 
