@@ -51,7 +51,7 @@ TIME_ENTRIES = BusinessResource(
     singular="time_entry",
     filters=frozenset(
         {"billable", "billed", "client_id", "identity_id", "project_id"}
-        | {"started_from", "started_to", "include_deleted"}
+        | {"started_from", "started_to", "include_deleted", "team"}
     ),
 )
 

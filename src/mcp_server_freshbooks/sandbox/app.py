@@ -70,7 +70,7 @@ class Sandbox:
         self.books = Books(tables, self.account_id, "USD", self.today, self._now_eastern, random.Random(opts.seed + 1))
         self.books.identity_id, self.books.business_id = self.identity_id, self.business_id
         self.books.business_name = self.business_name
-        seed_books(self.books, resources, rng, opts.seed, opts.clients, opts.invoices, opts.expenses)
+        seed_books(self.books, resources, rng, opts.seed, opts.clients, opts.invoices, opts.expenses, opts.time_entries)
         self.tokens = TokenStore(opts.token_ttl)
         self.access_token: str = self.tokens.issue(opts.access_token)[0]
         self.app = self._build_app()

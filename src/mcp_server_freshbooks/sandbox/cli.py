@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clients", type=_nonneg, default=40)
     p.add_argument("--invoices", type=_nonneg, default=300)
     p.add_argument("--expenses", type=_nonneg, default=600)
+    p.add_argument("--time-entries", type=_nonneg, default=0, help="extra team time entries over the last year")
     p.add_argument("--token-ttl", type=_positive, default=43200, metavar="SECONDS")
     p.add_argument("--latency-ms", type=_nonneg, default=0)
     p.add_argument("--jitter-ms", type=_nonneg, default=0)
@@ -121,6 +122,7 @@ def _options(args: argparse.Namespace) -> SandboxOptions:
         clients=args.clients,
         invoices=args.invoices,
         expenses=args.expenses,
+        time_entries=args.time_entries,
         token_ttl=args.token_ttl,
         latency_ms=args.latency_ms,
         jitter_ms=args.jitter_ms,

@@ -15,6 +15,7 @@ class SandboxOptions:
     clients: int = 40
     invoices: int = 300
     expenses: int = 600
+    time_entries: int = 0  # extra: a year of several team members' time (0 keeps the seeded books as they were)
     token_ttl: int = 43200  # seconds; FreshBooks access tokens live 12 h
     latency_ms: int = 0
     jitter_ms: int = 0

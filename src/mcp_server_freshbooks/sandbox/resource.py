@@ -29,6 +29,7 @@ class Seeding:
     clients: int
     invoices: int
     expenses: int
+    time_entries: int = 0
 
     def stream(self, name: str) -> random.Random:
         """A random stream of its own, so a new resource never shifts the others' records."""

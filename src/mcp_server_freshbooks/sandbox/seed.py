@@ -19,8 +19,9 @@ def seed_books(
     clients: int,
     invoices: int,
     expenses: int,
+    time_entries: int = 0,
 ) -> None:
-    seeding = Seeding(books, rng, seed, clients, invoices, expenses)
+    seeding = Seeding(books, rng, seed, clients, invoices, expenses, time_entries)
     for res in sorted(resources, key=lambda r: r.seed_order):
         if res.seed is not None:
             res.seed(seeding)

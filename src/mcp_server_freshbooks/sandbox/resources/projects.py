@@ -10,7 +10,7 @@ from .._wire import JSON, ApiError
 from ..books import Books
 from ..fields import names
 from ..resource import Resource, Seeding
-from .time_entries import seed_project_time_entries
+from .time_entries import TEAM, seed_project_time_entries
 
 WRITABLE = names(
     "title description due_date client_id internal budget fixed_price rate billing_method project_type"
@@ -26,6 +26,7 @@ TITLES = (
     "Annual Report",
     "Data Migration",
 )
+BILLING_METHODS = ("business_rate", "project_rate", "service_rate", "team_member_rate")
 ABILITIES = ("can_edit", "can_archive", "can_delete", "can_track_time", "can_view_invoices_tab")
 
 
@@ -74,6 +75,15 @@ def update_project(books: Books, rec: JSON, body: JSON) -> None:
     rec["updated_at"] = _now()
 
 
+def put_project(books: Books, rec: JSON, body: JSON) -> None:
+    """PUT without ``title`` fails at FreshBooks (live: "An internal error has occurred.")."""
+    if not isinstance(body.get("title"), str) or not body["title"].strip():
+        raise ApiError(422, {"errno": 2001, "error": {"title": "field required"}})
+    if "billing_method" in body and body["billing_method"] not in (None, *BILLING_METHODS):
+        raise ApiError(422, {"errno": 2001, "error": {"billing_method": "invalid choice"}})
+    update_project(books, rec, body)
+
+
 def create_project(books: Books, body: JSON) -> JSON:
     if not body.get("title"):
         raise ApiError(422, {"errno": 2001, "error": {"title": "field required"}})
@@ -97,7 +107,14 @@ def wire_one(books: Books, rec: JSON) -> JSON:
         "company": books.business_name,
         "active": True,
     }
-    out["group"] = {"id": out.pop("group_id"), "members": [owner], "pending_invitations": []}
+    members = [owner]
+    logged = {e["identity_id"] for e in books.db.time_entries.values() if e["project_id"] == rec["id"]}
+    for n, (identity_id, first, last, email) in enumerate(TEAM, start=1):
+        if identity_id in logged:
+            member = {"id": 4652287 + n, "identity_id": identity_id, "role": "employee", "first_name": first}
+            member |= {"last_name": last, "email": email, "company": books.business_name, "active": True}
+            members.append(member)
+    out["group"] = {"id": out.pop("group_id"), "members": members, "pending_invitations": []}
     return out
 
 
@@ -148,7 +165,7 @@ RESOURCE = Resource(
     sorts={"created_at": Q.by("created_at"), "due_date": Q.by("due_date"), "title": Q.by("title")},
     http_delete=True,
     create=create_project,
-    update=update_project,
+    update=put_project,
     wire_one=wire_one,
     wire_row=wire_row,
     item_extras=lambda _b, r: {"abilities": [{"name": n, "value": True} for n in ABILITIES]},
@@ -158,6 +175,6 @@ RESOURCE = Resource(
     quirks=(
         "created at .../project (singular), listed at .../projects; sort=field or -field (descending)",
         "one project carries group{id, members, pending_invitations}; list rows carry group_id",
-        "DELETE -> 204",
+        "DELETE -> 204; PUT without title -> 422 (FreshBooks: an internal error)",
     ),
 )

@@ -10,13 +10,30 @@ from .. import query as Q
 from .._wire import EASTERN, JSON, ApiError, fmt_iso_utc, parse_bool
 from ..books import Books
 from ..fields import names
-from ..resource import Resource
+from ..resource import Resource, Seeding
 
-UPDATABLE = names("duration note client_id project_id service_id task_id billable billed internal is_logged")
+UPDATABLE = names(
+    "duration note client_id project_id service_id task_id billable billed internal is_logged identity_id"
+)
+# Team members who log time besides the owner (seeded with --time-entries): identity id, name, email.
+TEAM = (
+    (5100001, "Priya", "Natarajan", "priya@northbeam.example.com"),
+    (5100002, "Tomas", "Lindqvist", "tomas@northbeam.example.com"),
+    (5100003, "Ada", "Okafor", "ada@northbeam.example.com"),
+)
 
 
 def _invalid(key: str, what: str) -> ApiError:
     return ApiError(422, {"errno": 2001, "error": {key: what}})
+
+
+def _started(value: object) -> datetime:
+    try:
+        started = datetime.fromisoformat(str(value).rstrip("Z")).replace(tzinfo=UTC)
+        started.astimezone(EASTERN)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: before year 1 in Toronto time
+        raise _invalid("started_at", "invalid value") from None
+    return started
 
 
 def _record(books: Books, teid: int, started: datetime, created: datetime) -> JSON:
@@ -52,12 +69,9 @@ def create_time_entry(books: Books, body: JSON) -> JSON:
         raise ApiError(422, {"errno": 2001, "error": {k: "field required" for k in missing}})
     try:
         duration = int(body["duration"])
-        started = datetime.fromisoformat(str(body["started_at"]).rstrip("Z")).replace(tzinfo=UTC)
-        started.astimezone(EASTERN)
     except (TypeError, ValueError):
-        raise _invalid("started_at", "invalid value") from None
-    except OverflowError:  # 0001-01-01T00:00 in Toronto is before year 1
-        raise _invalid("started_at", "invalid value") from None
+        raise _invalid("duration", "not a valid integer") from None
+    started = _started(body["started_at"])
     teid = books.next_id("time_entry", 9900001)
     rec = _record(books, teid, started, datetime.now(UTC))
     rec.update(
@@ -69,6 +83,7 @@ def create_time_entry(books: Books, body: JSON) -> JSON:
         task_id=body.get("task_id"),
         note=body.get("note") or "",
         billable=bool(body.get("billable", True)),
+        identity_id=body.get("identity_id") or books.identity_id,
         internal=bool(body.get("internal", False)),
     )
     books.db.time_entries[teid] = rec
@@ -76,6 +91,14 @@ def create_time_entry(books: Books, body: JSON) -> JSON:
 
 
 def update_time_entry(books: Books, rec: JSON, body: JSON) -> None:
+    # FreshBooks (live): `"started_at": null` -> "none is not an allowed value"; omitted keys stay.
+    for key in ("started_at", "duration", "is_logged"):
+        if key in body and body[key] is None:
+            raise _invalid(key, "none is not an allowed value")
+    if "started_at" in body:
+        started = _started(body["started_at"])
+        rec["started_at"] = fmt_iso_utc(started)
+        rec["local_started_at"] = started.astimezone(EASTERN).strftime("%Y-%m-%dT%H:%M:%S")
     for key in UPDATABLE:
         if key in body:
             rec[key] = body[key]
@@ -87,6 +110,18 @@ def _include_deleted(key: str) -> Q.Spec:
         if flag is None:
             raise _invalid(key, "not a valid boolean")
         return lambda r: flag or r["active"]
+
+    return spec
+
+
+def _team(key: str) -> Q.Spec:
+    """``team=true``: every member's entries; ``team=false``: the caller's own."""
+
+    def spec(values: list[str], books: Books) -> Q.Pred:
+        flag = parse_bool(values[-1])
+        if flag is None:
+            raise _invalid(key, "not a valid boolean")
+        return lambda r: flag or r["identity_id"] == books.identity_id
 
     return spec
 
@@ -113,6 +148,75 @@ def seed_project_time_entries(books: Books, rng: random.Random, project: JSON, t
         books.db.time_entries[teid] = rec
 
 
+def _support_project(pid: int, created: str, client_id: int) -> JSON:
+    return {
+        "id": pid,
+        "title": "Support Retainer",
+        "description": "",
+        "due_date": None,
+        "client_id": client_id,
+        "internal": False,
+        "budget": None,
+        "fixed_price": None,
+        "rate": None,
+        "billing_method": "service_rate",
+        "project_type": "hourly_rate",
+        "project_manager_id": None,
+        "active": True,
+        "complete": False,
+        "sample": False,
+        "created_at": created,
+        "updated_at": created,
+        "logged_duration": None,
+        "services": [],
+        "billed_amount": "0.00",
+        "billed_status": "unbilled",
+        "retainer_id": None,
+        "expense_markup": "0",
+        "group_id": 800000 + pid % 100000,
+    }
+
+
+def seed_team_time(s: Seeding) -> None:
+    """``--time-entries N``: N more entries over the last year by the owner and the team, on the
+    seeded projects and on client work billed by service (service_id set), older ones mostly billed.
+    Its own random stream, and nothing at all when N is 0, so the seeded books stay as they were."""
+    if s.time_entries <= 0:
+        return
+    books, rng, today = s.books, s.stream("time_entries"), s.books.today
+    clients = [cid for cid, c in books.db.clients.items() if c["vis_state"] != 1]
+    if clients:  # one project billed at each service's rate, so every kind of rate is seeded
+        pid = books.next_id("project", 7700001)
+        created = (today - timedelta(days=400)).isoformat() + "T15:05:00"
+        books.db.projects[pid] = {
+            **books.db.projects.get(min(books.db.projects, default=pid), {}),
+            **_support_project(pid, created, clients[len(clients) // 2]),
+        }
+    projects = [p for p in books.db.projects.values() if p["client_id"]]
+    services = sorted(books.db.services)
+    people = [books.identity_id, *(member[0] for member in TEAM)]
+    for _ in range(s.time_entries):
+        teid = books.next_id("time_entry", 9900001)
+        age = rng.randint(0, 364)
+        start = datetime.combine(today - timedelta(days=age), time(rng.randint(13, 22), rng.choice((0, 15, 30, 45))))
+        rec = _record(books, teid, start.replace(tzinfo=UTC), start.replace(tzinfo=UTC) + timedelta(hours=1))
+        project = rng.choice(projects) if projects and rng.random() < 0.6 else None
+        client_id = project["client_id"] if project else (rng.choice(clients) if clients else None)
+        internal = client_id is None or rng.random() < 0.05
+        rec.update(
+            identity_id=rng.choice(people),
+            duration=rng.choice((900, 1800, 2700, 3600, 5400, 7200, 10800, 14400)),
+            client_id=None if internal else client_id,
+            project_id=None if internal or project is None else project["id"],
+            service_id=rng.choice(services) if services and rng.random() < 0.8 else None,
+            note=rng.choice(("", "Design review", "Calls", "Implementation", "Planning", "Support")),
+            billable=not internal and rng.random() < 0.85,
+            internal=internal,
+        )
+        rec["billed"] = rec["billable"] and rng.random() < (0.8 if age > 60 else 0.2)
+        books.db.time_entries[teid] = rec
+
+
 RESOURCE = Resource(
     name="time_entry",
     plural="time_entries",
@@ -129,6 +233,7 @@ RESOURCE = Resource(
         "project_id": Q.bare_int("project_id"),
         "started_from": Q.bare_since("started_at"),
         "started_to": Q.bare_since("started_at", upper=True),
+        "team": _team,
     },
     hide_unless="include_deleted",
     hide=lambda r: not r["active"],
@@ -138,9 +243,12 @@ RESOURCE = Resource(
     create=create_time_entry,
     update=update_time_entry,
     list_meta=list_meta,
+    seed=seed_team_time,
+    seed_order=90,
     quirks=(
         "POSTed to the list path; newest first whatever the sort; started_from/started_to are inclusive",
         "meta adds total_logged and total_unbilled (seconds) over the whole filtered list",
-        "DELETE -> 204",
+        "DELETE -> 204; PUT with started_at (or duration) null -> 422, omitted keys unchanged",
+        "team=true: every member's entries, team=false: the caller's own (the sandbox lists all when absent)",
     ),
 )

@@ -1,0 +1,316 @@
+"""Time entries (`/timetracking/business/{business_id}/time_entries`): parsing, filters, pages with
+FreshBooks' totals, streaming every page, and the writes.
+
+Dates: a person's "day" is in the business's time zone; FreshBooks filters on `started_at` in UTC
+with `started_from`/`started_to`, both inclusive, so a local day D is [D 00:00, D 23:59:59] local
+converted to UTC. FreshBooks ignores every sort (newest first). `team=true` is always sent: without
+it FreshBooks lists only the caller's own entries. A PUT sends only what changes and never a null
+(`started_at: null` is refused). See ../shared/reference/freshbooks-api-more.md §1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from .api import MAX_PER_PAGE, FreshBooksClient, ProgressCallback, _notify
+from .business import TIME_ENTRIES, BusinessQuery
+from .errors import FreshBooksError, NotFoundError, ServerError, WriteOutcomeUnknownError
+from .types import optional_text, to_int, zone
+from .writes import exclusive, reconcile_stats, settle_delay
+
+log = logging.getLogger(__name__)
+
+MAX_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class TimeEntry:
+    id: int
+    identity_id: int
+    started_at: datetime  # UTC
+    day: date  # local date in the business's time zone
+    seconds: int
+    client_id: int | None
+    project_id: int | None
+    service_id: int | None
+    note: str | None
+    billable: bool
+    billed: bool
+    internal: bool
+
+    @property
+    def unbilled_billable(self) -> bool:
+        return self.billable and not self.billed and self.client_id is not None
+
+
+def parse_started(value: Any) -> datetime:
+    text = str(value or "").strip().rstrip("Z")
+    return datetime.fromisoformat(text).replace(tzinfo=UTC) if text else datetime.min.replace(tzinfo=UTC)
+
+
+def parse_time_entry(raw: dict[str, Any], tz: str) -> TimeEntry:
+    started = parse_started(raw.get("started_at"))
+    try:
+        day = started.astimezone(zone(tz)).date()
+    except (OverflowError, ValueError):
+        day = started.date()
+    return TimeEntry(
+        id=to_int(raw.get("id")),
+        identity_id=to_int(raw.get("identity_id")),
+        started_at=started,
+        day=day,
+        seconds=to_int(raw.get("duration")),
+        client_id=to_int(raw.get("client_id")) or None,
+        project_id=to_int(raw.get("project_id")) or None,
+        service_id=to_int(raw.get("service_id")) or None,
+        note=optional_text(raw.get("note")),
+        billable=bool(raw.get("billable")),
+        billed=bool(raw.get("billed")),
+        internal=bool(raw.get("internal")),
+    )
+
+
+def utc_bounds(day_from: date | None, day_to: date | None, tz: str) -> tuple[datetime | None, datetime | None]:
+    """Local days -> the inclusive UTC instants FreshBooks compares `started_at` with."""
+    z = zone(tz)
+    lo = datetime.combine(day_from, time.min, z).astimezone(UTC) if day_from else None
+    hi = datetime.combine(day_to, time(23, 59, 59), z).astimezone(UTC) if day_to else None
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class TimeFilter:
+    client_id: int | None = None
+    project_id: int | None = None
+    identity_id: int | None = None
+    billable: bool | None = None
+    billed: bool | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def query(self, tz: str) -> BusinessQuery:
+        q = BusinessQuery(TIME_ENTRIES).equals("team", True)
+        for key in ("client_id", "project_id", "identity_id", "billable", "billed"):
+            value = getattr(self, key)
+            if value is not None:
+                q.equals(key, value)
+        lo, hi = utc_bounds(self.date_from, self.date_to, tz)
+        if lo is not None:
+            q.equals("started_from", lo)
+        if hi is not None:
+            q.equals("started_to", hi)
+        return q
+
+
+@dataclass
+class TimePage:
+    entries: list[TimeEntry]
+    page: int
+    pages: int
+    total: int
+    logged_seconds: int  # FreshBooks' meta.total_logged over every matching entry
+    unbilled_seconds: int  # meta.total_unbilled
+
+
+async def time_page(api: FreshBooksClient, flt: TimeFilter, *, page: int = 1, per_page: int = MAX_PER_PAGE) -> TimePage:
+    tz = (await api.business()).timezone
+    params = [*flt.query(tz).params(), ("page", str(page)), ("per_page", str(min(per_page, MAX_PER_PAGE)))]
+    body = await api.business_request("GET", "timetracking", "time_entries", params=params)
+    body = body if isinstance(body, dict) else {}
+    meta: dict[str, Any] = body["meta"] if isinstance(body.get("meta"), dict) else {}
+    return TimePage(
+        entries=[parse_time_entry(r, tz) for r in body.get("time_entries") or [] if isinstance(r, dict)],
+        page=to_int(meta.get("page"), page),
+        pages=to_int(meta.get("pages")),
+        total=to_int(meta.get("total")),
+        logged_seconds=to_int(meta.get("total_logged")),
+        unbilled_seconds=to_int(meta.get("total_unbilled")),
+    )
+
+
+async def iter_time_pages(
+    api: FreshBooksClient, flt: TimeFilter, *, on_progress: ProgressCallback | None = None
+) -> AsyncIterator[TimePage]:
+    """Every page: page 1, then the rest concurrently (at most 2 x max_concurrency held), in order."""
+    first = await time_page(api, flt)
+    last = max(first.pages, 1)
+    await _notify(on_progress, 1, last)
+    yield first
+    pending: deque[asyncio.Task[TimePage]] = deque()
+    next_page, done = 2, 1
+    try:
+        while next_page <= last or pending:
+            while next_page <= last and len(pending) < api.max_concurrency * 2:
+                pending.append(asyncio.create_task(time_page(api, flt, page=next_page)))
+                next_page += 1
+            page = await pending.popleft()
+            done += 1
+            await _notify(on_progress, done, last)
+            yield page
+    finally:
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def all_entries(api: FreshBooksClient, flt: TimeFilter) -> list[TimeEntry]:
+    """Every matching entry, de-duplicated by id (pages may shift while entries are logged)."""
+    seen: dict[int, TimeEntry] = {}
+    async for page in iter_time_pages(api, flt):
+        for entry in page.entries:
+            seen.setdefault(entry.id, entry)
+    return list(seen.values())
+
+
+async def get_time_entry(api: FreshBooksClient, entry_id: int) -> TimeEntry:
+    tz = (await api.business()).timezone
+    body = await api.business_request("GET", "timetracking", f"time_entries/{entry_id}")
+    raw = body.get("time_entry") if isinstance(body, dict) else None
+    if not isinstance(raw, dict):
+        raise NotFoundError(f"No time entry with id {entry_id}.")
+    return parse_time_entry(raw, tz)
+
+
+# ---------------------------------------------------------------------- writes
+
+
+def entry_key(client_id: int | None) -> str:
+    """Lock key for checks-then-writes on one client's time (logging, billing)."""
+    return f"time:client:{client_id or 0}"
+
+
+async def create_once(
+    api: FreshBooksClient,
+    post: Callable[[], Awaitable[dict[str, Any]]],
+    candidates: Callable[[], Awaitable[dict[int, dict[str, Any]]]],
+    matches: Callable[[dict[str, Any]], bool],
+    what: str,
+    check: str,
+    key: str,
+) -> dict[str, Any]:
+    """A business-family create applied exactly once, the way writes.create_reconciled settles one:
+    snapshot the candidates, send; after a lost reply or 5xx look for exactly one NEW match (again
+    after the settle delay); re-send only once it is proven absent."""
+    async with exclusive(api, key) as held:
+        before = set(await candidates())
+        last: FreshBooksError | None = None
+        for attempt in (1, 2, 3):
+            try:
+                return await post()
+            except (WriteOutcomeUnknownError, ServerError) as exc:
+                last = exc
+                reconcile_stats.unknown_outcomes += 1
+            except asyncio.CancelledError:
+                held.leave_unsettled(api.settle_delay)
+                raise
+            found: list[dict[str, Any]] = []
+            for look in (0, 1):
+                if look:
+                    reconcile_stats.settle_waits += 1
+                    await asyncio.sleep(settle_delay(api, last))
+                try:
+                    now = await candidates()
+                except FreshBooksError as exc:
+                    held.leave_unsettled(api.settle_delay)
+                    raise WriteOutcomeUnknownError(
+                        f"The outcome of creating {what} is unknown ({exc.message.rstrip('.')}). Check with {check} "
+                        "before creating it again."
+                    ) from None
+                found = [r for rid, r in now.items() if rid not in before and matches(r)]
+                if found:
+                    break
+            if len(found) == 1 and held.may_adopt():
+                reconcile_stats.found_applied += 1
+                return found[0]
+            if found:
+                held.leave_unsettled(api.settle_delay)
+                raise WriteOutcomeUnknownError(
+                    f"The outcome of creating {what} is unknown: new matching records appeared "
+                    f"(ids {', '.join(str(r.get('id')) for r in found)}). Check with {check} before creating it again."
+                )
+            if attempt < 3:
+                reconcile_stats.resent += 1
+        assert last is not None
+        raise ServerError(
+            f"FreshBooks did not complete creating {what} after 3 attempts; each time a lookup confirmed nothing "
+            "was created. Try again shortly.",
+            method="POST",
+        )
+
+
+async def create_time_entry(api: FreshBooksClient, fields: dict[str, Any]) -> TimeEntry:
+    """Log one entry. `fields` is the wire form (started_at as `YYYY-MM-DDTHH:MM:SSZ`, duration seconds)."""
+    tz = (await api.business()).timezone
+    started = parse_started(fields["started_at"])
+
+    async def post() -> dict[str, Any]:
+        body = await api.business_request("POST", "timetracking", "time_entries", json={"time_entry": fields})
+        return dict(body.get("time_entry") or {})
+
+    async def candidates() -> dict[int, dict[str, Any]]:
+        # Entries starting at that very second, for that client: a narrow, exact lookup.
+        q = (
+            BusinessQuery(TIME_ENTRIES)
+            .equals("team", True)
+            .equals("started_from", started)
+            .equals("started_to", started)
+        )
+        if fields.get("client_id"):
+            q.equals("client_id", fields["client_id"])
+        body = await api.business_request(
+            "GET", "timetracking", "time_entries", params=[*q.params(), ("per_page", "100")]
+        )
+        rows = body.get("time_entries") if isinstance(body, dict) else None
+        return {to_int(r.get("id")): r for r in rows or [] if isinstance(r, dict)}
+
+    def matches(rec: dict[str, Any]) -> bool:
+        return all(rec.get(k) == fields.get(k) for k in ("duration", "client_id", "project_id", "service_id")) and (
+            (rec.get("note") or "") == (fields.get("note") or "")
+        )
+
+    what = f"a {fields['duration'] / 3600:g} h time entry starting {fields['started_at']}"
+    check = f"list_time_entries for {started.astimezone(zone(tz)).date()}"
+    raw = await create_once(api, post, candidates, matches, what, check, entry_key(fields.get("client_id")))
+    return parse_time_entry(raw, tz)
+
+
+def entry_wire(fields: dict[str, Any]) -> dict[str, Any]:
+    """An update's body: only the fields that change, and never a null (FreshBooks refuses
+    `started_at: null`; clearing a link is sent as 0... only where FreshBooks accepts it)."""
+    return {"time_entry": {k: v for k, v in fields.items() if v is not None}}
+
+
+async def update_time_entry(api: FreshBooksClient, entry_id: int, fields: dict[str, Any]) -> TimeEntry:
+    """A pure update (sets values): the client may re-send it after a lost reply."""
+    tz = (await api.business()).timezone
+    body = await api.business_request("PUT", "timetracking", f"time_entries/{entry_id}", json=entry_wire(fields))
+    return parse_time_entry(dict(body.get("time_entry") or {}), tz)
+
+
+async def delete_time_entry(api: FreshBooksClient, entry_id: int) -> None:
+    """DELETE (204). Re-sent after a lost reply; a 404 on a re-send means the first one landed
+    (the caller read the entry just before, under the client's lock)."""
+    try:
+        await api.business_request("DELETE", "timetracking", f"time_entries/{entry_id}")
+    except NotFoundError:
+        log.info("time entry %s already gone: an earlier DELETE whose reply was lost landed", entry_id)
+
+
+def local_start(day: date, tz: str, at: time | None = None) -> datetime:
+    """When an entry logged for `day` starts, in UTC: at `at` local time (default 09:00)."""
+    return datetime.combine(day, at or time(9, 0), zone(tz)).astimezone(UTC)
+
+
+def wire_instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
