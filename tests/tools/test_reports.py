@@ -234,3 +234,23 @@ async def test_receivables_aging_agrees_with_list_overdue_invoices(reports: Clie
         assert D(row["total"]["amount"]) - current.get(code, D(0)) == overdue_total.get(code, D(0))
         assert sum(D(c["total"]["amount"]) for c in row["clients"]) == D(row["total"]["amount"])
     assert "0-30 includes invoices not yet due" in aging["counted"]
+
+
+# ---------------------------------------------------------------------- prompts
+
+
+async def test_month_end_and_cash_prompts_use_the_report_tools_as_tools_list_declares_them(reports: Client) -> None:
+    from test_prompts import check_text
+
+    tools = {t.name: t.input_schema for t in (await reports.list_tools()).tools}
+    expected = {
+        "month_end_close": ({"month": "2026-02"}, {"profit_and_loss", "tax_summary", "payments_collected"}),
+        "cash_position_snapshot": ({}, {"receivables_aging", "payments_collected"}),
+    }
+    for name, (args, report_tools) in expected.items():
+        text = (await reports.get_prompt(name, args)).messages[0].content.text  # type: ignore[union-attr]
+        problems, called = check_text(text, tools)
+        assert not problems, f"{name}: {problems}"
+        assert report_tools <= set(called), f"{name} does not use {report_tools - set(called)}"
+    month_end = (await reports.get_prompt("month_end_close", {"month": "2026-02"})).messages[0].content.text  # type: ignore[union-attr]
+    assert 'profit_and_loss(date_from="2026-02-01", date_to="2026-02-28", basis="accrual")' in month_end

@@ -151,6 +151,11 @@ def month_end_close_text(month: str, available: Available) -> str:
         f'`list_invoices(status="draft", issue_date_from="{first}", issue_date_to="{last}", limit=100)`: '
         "drafts were never sent, so name each with its invoice number and client.",
     ]
+    if "payments_collected" in available:
+        steps.append(
+            f'Receipts: call `payments_collected(date_from="{first}", date_to="{last}")` for the month\'s totals '
+            "per currency and payment method (FreshBooks' own report)."
+        )
     if "list_payments" in available:
         steps.append(
             f'Receipts: call `list_payments(date_from="{first}", date_to="{last}", limit=100)`. Total the '
@@ -161,6 +166,21 @@ def month_end_close_text(month: str, available: Available) -> str:
         "per currency and per aging bucket, and name the five largest overdue invoices (invoice number, "
         "client, days overdue, amount outstanding)."
     )
+    if "receivables_aging" in available:
+        steps.append(
+            f'Everything owed at month end, not yet due included: `receivables_aging(as_of="{last}")` (its 0-30 '
+            "column holds the current invoices, so its total is the overdue total plus what is not yet due)."
+        )
+    if "profit_and_loss" in available:
+        steps.append(
+            f'Results: call `profit_and_loss(date_from="{first}", date_to="{last}", basis="accrual")` for '
+            "income, expenses and net profit per currency, and say which basis it is."
+        )
+    if "tax_summary" in available:
+        steps.append(
+            f'Sales tax: call `tax_summary(date_from="{first}", date_to="{last}")` and report, per tax and '
+            "currency, tax collected, tax paid and the net owed."
+        )
     if "summarize_expenses" in available:
         steps.append(
             f'Expenses: call `summarize_expenses(date_from="{first}", date_to="{last}", group_by="category")` '
@@ -196,7 +216,9 @@ def month_end_close_text(month: str, available: Available) -> str:
         )
     steps.append(
         f"Close report for {label}: per currency, invoiced / collected / overdue at month end (by aging "
-        "bucket) / expenses by category; then the open items (drafts, suspected duplicates, disputes) with "
+        "bucket) / expenses by category"
+        + (" / net profit and sales tax owed" if "profit_and_loss" in available else "")
+        + "; then the open items (drafts, suspected duplicates, disputes) with "
         "invoice numbers and ids; then every change you made, with the record ids."
     )
     return (
@@ -439,7 +461,17 @@ def cash_position_snapshot_text(available: Available) -> str:
         "(page on with cursor=<next_cursor>) and keep the invoices with an outstanding amount above zero: "
         "that is what falls due in the next 30 days.",
     ]
-    if "list_payments" in available:
+    if "receivables_aging" in available:
+        steps.append(
+            "Everything owed: `receivables_aging()` gives the total per currency with its 0-30 / 31-60 / 61-90 "
+            "/ 91+ columns (0-30 includes invoices not yet due)."
+        )
+    if "payments_collected" in available:
+        steps.append(
+            'Money in: call `payments_collected(date_from="<today minus 30 days>", date_to="<today>")`: its '
+            "totals are per currency and payment method."
+        )
+    elif "list_payments" in available:
         steps.append(
             'Money in: call `list_payments(date_from="<today minus 30 days>", date_to="<today>", limit=100)` '
             "and total it per currency."

@@ -60,7 +60,7 @@ TOOLSET = Toolset(
 NOT_FOUND_ESTIMATE = "No estimate with that estimate_id; find it with list_estimates."
 SCAN_MAX_ROWS = 1000  # client and date filters are applied here (FreshBooks documents no key for them)
 Percent = Annotated[
-    Decimal, Field(ge=0, le=100, decimal_places=3, description="Discount percent, before tax"), PLAIN_AMOUNT
+    Decimal | None, Field(ge=0, le=100, decimal_places=3, description="Discount percent, before tax"), PLAIN_AMOUNT
 ]
 
 
@@ -248,7 +248,7 @@ async def create_estimate(
     ctx: Context[Any, Any],
     client_id: Annotated[int, Field(ge=1, description="Client id (from find_client)")],
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=100, description="What is quoted")],
-    discount_percent: Percent = Decimal(0),
+    discount_percent: Percent = None,
     currency_code: Annotated[
         str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Default: the client's currency")
     ] = None,
@@ -265,9 +265,10 @@ async def create_estimate(
         "customerid": client_id,
         "create_date": (create_date or await client.today()).isoformat(),
         "currency_code": code,
-        "discount_value": f"{discount_percent.normalize():f}",
         "lines": [line_wire(line, code) for line in line_inputs(lines)],
     }
+    if discount_percent:
+        body["discount_value"] = f"{discount_percent.normalize():f}"
     for key, value in (("notes", notes), ("terms", terms)):
         if value is not None:
             body[key] = value
@@ -290,9 +291,7 @@ async def update_estimate(
         list[LineIn] | None,
         Field(min_length=1, max_length=100, description="The FULL new line set (replaces every line)"),
     ] = None,
-    discount_percent: Annotated[
-        Decimal | None, Field(ge=0, le=100, decimal_places=3, description="Discount percent"), PLAIN_AMOUNT
-    ] = None,
+    discount_percent: Percent = None,
     notes: Annotated[str | None, Field(max_length=5000, description="Notes"), FREE_TEXT] = None,
     terms: Annotated[str | None, Field(max_length=5000, description="Terms"), FREE_TEXT] = None,
 ) -> Annotated[CallToolResult, EstimateDetail]:
