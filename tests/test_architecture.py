@@ -8,15 +8,19 @@ to confirm or reconcile it) fails here, by name.
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from mcp_server_freshbooks import freshbooks
 from mcp_server_freshbooks.freshbooks import writes
+from mcp_server_freshbooks.freshbooks.business import BusinessResource
 from mcp_server_freshbooks.freshbooks.query import Resource
 from mcp_server_freshbooks.sandbox.resources import RESOURCES as SANDBOX_RESOURCES
 from mcp_server_freshbooks.server import _tools
@@ -25,6 +29,7 @@ from mcp_server_freshbooks.tools._base import Toolset, all_specs
 
 PACKAGE = Path(inventory.__file__).resolve().parents[1]
 NAME = "mcp_server_freshbooks"
+T = TypeVar("T")
 
 
 def _modules(folder: str) -> list[Path]:
@@ -123,10 +128,18 @@ def test_every_parameter_of_every_tool_is_described() -> None:
     assert not missing, f"parameters without a description: {missing}"
 
 
+def _declared(kind: type[T]) -> list[T]:
+    """Every `kind` value declared at module level anywhere in freshbooks/ (and in any Toolset)."""
+    found: list[T] = []
+    for info in pkgutil.iter_modules(freshbooks.__path__):
+        module = importlib.import_module(f"{freshbooks.__name__}.{info.name}")
+        found += [v for v in vars(module).values() if isinstance(v, kind) and v not in found]
+    found += [r for ts in inventory.TOOLSETS for r in ts.resources if isinstance(r, kind) and r not in found]
+    return found
+
+
 def _client_resources() -> list[Resource]:
-    declared = [value for value in vars(freshbooks.query).values() if isinstance(value, Resource)]
-    declared += [res for ts in inventory.TOOLSETS for res in ts.resources if res not in declared]
-    return declared
+    return _declared(Resource)
 
 
 @pytest.mark.parametrize("resource", _client_resources(), ids=lambda r: r.path)
@@ -136,6 +149,15 @@ def test_every_search_key_the_client_can_send_is_one_the_sandbox_implements(reso
     client_keys = resource.search_keys | resource.list_keys | resource.flag_keys
     unknown = sorted(client_keys - set(sandbox[resource.path].search))
     assert not unknown, f"{resource.path}: the client may send keys the sandbox does not implement: {unknown}"
+
+
+@pytest.mark.parametrize("resource", _declared(BusinessResource), ids=lambda r: r.plural)
+def test_every_business_filter_the_client_can_send_is_one_the_sandbox_implements(resource: BusinessResource) -> None:
+    served = {res.plural: res for res in SANDBOX_RESOURCES if res.family == "business"}
+    assert resource.plural in served, f"the sandbox serves no {resource.plural}"
+    unknown = sorted(resource.filters - set(served[resource.plural].search))
+    assert not unknown, f"{resource.plural}: filters the sandbox does not implement: {unknown}"
+    assert resource.sorts <= set(served[resource.plural].sorts)
 
 
 def test_every_write_tool_can_be_confirmed_or_reconciled() -> None:
