@@ -53,7 +53,7 @@ class SoakConfig:
     # Phase 4: rounds of concurrent same-key writes (each round: 3 payments on one invoice, 2 identical
     # expenses, 3 creates of one client, 2 sends under dropped replies), spread over the sessions.
     same_key_rounds: int = 0
-    request_timeout: float = 2.0  # a lost write is looked up again 1.25x this later
+    request_timeout: float = 3.0  # a lost write is looked up again 1.25x this later
 
 
 @dataclass

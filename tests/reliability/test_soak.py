@@ -28,10 +28,14 @@ async def test_soak_nothing_lost_nothing_twice() -> None:
     for kind, stats in report.same_key.items():
         assert stats.duplicates == 0 and stats.overpayments == 0, (kind, stats.row())
         assert stats.applied <= stats.calls
+    # applied = reported successes, plus at most the failures that said their outcome was unknown
+    for kind in ("payment", "duplicate_client", "identical_create"):
+        st = report.same_key[kind]
+        assert st.reported_successes <= st.applied <= st.reported_successes + st.failures, (kind, st.row())
+        assert st.reported_successes + st.refused + st.failures == st.calls, (kind, st.row())
     pay = report.same_key["payment"]
-    assert pay.refused >= 6 and pay.applied == pay.reported_successes, pay.row()  # 3 x 40% each round: one loses
-    clients = report.same_key["duplicate_client"]
-    assert clients.applied == clients.reported_successes <= 6, clients.row()
+    assert pay.refused + pay.failures >= 6, pay.row()  # 3 x 40% on one invoice each round: one at least loses
+    assert report.same_key["duplicate_client"].applied <= 6
     assert report.same_key["send"].max_emails_per_send == 1
     # surfaced failures are allowed (each says why and what to do), but must stay rare
     assert len(report.failures) <= report.calls // 20, report.failures
