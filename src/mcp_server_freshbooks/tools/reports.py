@@ -17,7 +17,6 @@ from pydantic import BaseModel, Field
 
 from ..freshbooks import FreshBooksClient
 from ..freshbooks import reports as R
-from ..freshbooks.payments import PaymentType
 from ..freshbooks.types import MoneyTotals
 from ._base import RESPONSE_FORMAT_DESCRIPTION, Money, ResponseFormat, Toolset, fb, respond, tool
 from ._inputs import ISO_DATE, ONE_LINE
@@ -34,15 +33,11 @@ TOOLSET = Toolset(
 )
 
 TOP = 5
-Period = Annotated[
-    R.PeriodName | None, Field(description="Named period; default this_month (or give date_from and date_to)")
-]
-DateFrom = Annotated[date | None, Field(description="First day (with date_to)"), ISO_DATE]
-DateTo = Annotated[date | None, Field(description="Last day, inclusive"), ISO_DATE]
+Period = Annotated[R.PeriodName | None, Field(description="Default this_month, unless dates are given")]
+DateFrom = Annotated[date | None, Field(description="First day"), ISO_DATE]
+DateTo = Annotated[date | None, Field(description="Last day"), ISO_DATE]
 Currency = Annotated[
-    str | None,
-    Field(pattern=r"^[A-Za-z]{3}$", description="3-letter code; default each currency clients are billed in"),
-    ONE_LINE,
+    str | None, Field(pattern=r"^[A-Za-z]{3}$", description="e.g. CAD; default: each one in use"), ONE_LINE
 ]
 
 
@@ -165,14 +160,14 @@ async def profit_and_loss(
     period: Period = None,
     date_from: DateFrom = None,
     date_to: DateTo = None,
-    basis: Annotated[Literal["accrual", "cash"], Field(description="accrual: invoiced; cash: received")] = "accrual",
-    resolution: Annotated[R.Resolution, Field(description="Columns per month or quarter")] = "none",
+    basis: Annotated[Literal["accrual", "cash"], Field(description="Income basis")] = "accrual",
+    resolution: Annotated[R.Resolution, Field(description="Columns")] = "none",
     currency: Currency = None,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ProfitLossOut]:
-    """Profit and loss from FreshBooks' report: income, expenses and net profit per currency, top
-    expense categories, optional month/quarter columns. Accrual counts invoices issued; cash counts
-    payments received. detailed: every category with subcategories."""
+    """FreshBooks' profit and loss: income, expenses, net profit per currency, top expense categories,
+    optional month/quarter columns. accrual: invoices issued; cash: payments received. detailed: all
+    categories and subcategories."""
     client = fb(ctx)
     first, last = await _range(client, period, date_from, date_to)
     codes, used = await _currencies(client, currency)
@@ -239,8 +234,8 @@ async def tax_summary(
     date_to: DateTo = None,
     currency: Currency = None,
 ) -> Annotated[CallToolResult, TaxSummaryOut]:
-    """Sales-tax summary from FreshBooks' report (accrual): per tax, collected on invoices, paid on
-    expenses, net owed and the taxable amounts; total invoiced. Per currency."""
+    """FreshBooks' sales-tax summary (accrual), per currency and tax: collected on invoices, paid on
+    expenses, net owed, taxable amounts; total invoiced."""
     client = fb(ctx)
     first, last = await _range(client, period, date_from, date_to)
     codes, used = await _currencies(client, currency)
@@ -296,21 +291,11 @@ class ClientTotal(BaseModel):
     totals: list[Money]
 
 
-class CollectedRow(BaseModel):
-    date: date | None
-    amount: Money
-    client_id: int | None
-    method: str | None
-    invoice_id: int | None
-    from_credit: bool
-
-
 class PaymentsCollectedOut(ReportHeader):
     totals: list[Money] = Field(description="Per currency")
     count: int
     by_method: list[MethodTotal]
-    top_clients: list[ClientTotal] = Field(description="Largest payers first (top 5; detailed: all)")
-    payments: list[CollectedRow] | None = Field(default=None, description="detailed only, oldest first")
+    top_clients: list[ClientTotal] = Field(description="Largest payers first (top 5)")
 
 
 @tool(toolset=TOOLSET, title="Payments collected", read_only=True, idempotent=True)
@@ -319,17 +304,15 @@ async def payments_collected(
     period: Period = None,
     date_from: DateFrom = None,
     date_to: DateTo = None,
-    client_id: Annotated[int | None, Field(ge=1, description="Only this client's payments")] = None,
-    method: Annotated[PaymentType | None, Field(description="Only this payment method")] = None,
+    client_id: Annotated[int | None, Field(ge=1, description="Only this client")] = None,
     currency: Currency = None,
-    response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, PaymentsCollectedOut]:
-    """Money received in a period from FreshBooks' payments-collected report: totals per currency,
-    per payment method and for the largest payers. detailed adds every payment."""
+    """Money received in a period (FreshBooks' payments-collected report): totals per currency, per
+    payment method and for the top 5 payers. list_payments lists the payments."""
     client = fb(ctx)
     first, last = await _range(client, period, date_from, date_to)
     code = currency.upper() if currency else None
-    report = await R.payments_collected(client, first, last, currency=code, client_id=client_id, method=method)
+    report = await R.payments_collected(client, first, last, currency=code, client_id=client_id)
     not_used: list[str] = []
     if code and not report.payments and code not in await R.client_currencies(client):
         not_used.append(code)
@@ -340,7 +323,6 @@ async def payments_collected(
         sums.add(p.amount)
         methods[p.method or "unknown"] = (n + 1, sums)
         payers.setdefault(p.client_id, (p.client, MoneyTotals()))[1].add(p.amount)
-    detailed = response_format == "detailed"
     ranked = sorted(payers.items(), key=lambda kv: -sum(m.amount for m in kv[1][1].as_list()))
     out = PaymentsCollectedOut(
         basis="cash",
@@ -352,23 +334,7 @@ async def payments_collected(
         totals=report.totals,
         count=len(report.payments),
         by_method=[MethodTotal(method=m, count=n, totals=s.as_list()) for m, (n, s) in sorted(methods.items())],
-        top_clients=[
-            ClientTotal(client_id=cid, name=name, totals=s.as_list())
-            for cid, (name, s) in (ranked if detailed else ranked[:TOP])
-        ],
-        payments=[
-            CollectedRow(
-                date=p.date,
-                amount=p.amount,
-                client_id=p.client_id,
-                method=p.method,
-                invoice_id=p.invoice_id,
-                from_credit=p.from_credit,
-            )
-            for p in report.payments
-        ]
-        if detailed
-        else None,
+        top_clients=[ClientTotal(client_id=cid, name=name, totals=s.as_list()) for cid, (name, s) in ranked[:TOP]],
     )
     by_method = "; ".join(f"{m.method} {fmt_totals(m.totals)} ({m.count})" for m in out.by_method)
     text = (
@@ -411,9 +377,9 @@ async def receivables_aging(
     currency: Currency = None,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ReceivablesAgingOut]:
-    """Everything clients owe, aged from FreshBooks' accounts-aging report: per currency, 0-30 /
-    31-60 / 61-90 / 91+ days past due and total, largest client balances first. 0-30 also holds
-    invoices not yet due; list_overdue_invoices lists the overdue ones."""
+    """Everything clients owe (FreshBooks' accounts aging), per currency: 0-30 (not yet due included),
+    31-60, 61-90, 91+ days past due, total, top 5 clients (detailed: all). list_overdue_invoices lists
+    overdue invoices."""
     client = fb(ctx)
     day = as_of or await client.today()
     codes, used = await _currencies(client, currency)
