@@ -198,3 +198,36 @@ def test_between_dates_is_inclusive_at_both_ends() -> None:
         ("search[date_max]", "2026-02-01"),
     ]
     assert Query(PAYMENTS).between_dates("date", None, date.max).params() == []
+
+
+async def test_record_payment_asks_an_eliciting_host_even_with_confirm_true(
+    sandbox: Sandbox, settings: Settings, mode: str
+) -> None:
+    inv = open_invoice(sandbox)
+    asked: list[str] = []
+
+    async def on_elicit(ctx: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    owed = outstanding(inv)
+    async with Client(
+        build_server(settings, sandbox=sandbox),  # type: ignore[arg-type]
+        mode=mode,
+        elicitation_callback=on_elicit,
+    ) as client:
+        out = await call_ok(client, "record_payment", {"invoice_id": inv["id"], "amount": "3.00", "confirm": True})
+    assert len(asked) == 1 and inv["invoice_number"] in asked[0]  # confirm=true did not skip the user
+    assert outstanding(inv) == owed - 3 and out["invoice"]["outstanding"] == inv["outstanding"]
+
+
+async def test_record_payment_refuses_when_confirm_writes_is_elicit_and_the_host_cannot_ask(
+    sandbox: Sandbox, settings: Settings, mode: str
+) -> None:
+    inv = open_invoice(sandbox)
+    before = len(sandbox.write_log)
+    strict = settings.with_overrides(confirm_writes="elicit")
+    async with Client(build_server(strict, sandbox=sandbox), mode=mode) as client:  # type: ignore[arg-type]
+        text = await call_error(client, "record_payment", {"invoice_id": inv["id"], "amount": "3.00", "confirm": True})
+    assert "FRESHBOOKS_CONFIRM_WRITES=elicit" in text and inv["invoice_number"] in text
+    assert len(sandbox.write_log) == before
