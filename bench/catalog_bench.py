@@ -48,6 +48,38 @@ def model_visible(entry: dict[str, Any]) -> int:
     return compact(seen)
 
 
+def _without(schema: Any, key: str) -> Any:
+    if isinstance(schema, dict):
+        return {k: _without(v, key) for k, v in schema.items() if k != key}
+    if isinstance(schema, list):
+        return [_without(v, key) for v in schema]
+    return schema
+
+
+def breakdown(tools: list[dict[str, Any]]) -> dict[str, int]:
+    """How much of the model-visible catalog each part takes (bytes saved if it went)."""
+    total = sum(model_visible(t) for t in tools)
+    params = sum(len(t["inputSchema"].get("properties", {})) for t in tools)
+
+    def saved(key: str) -> int:
+        return total - sum(model_visible({**t, "inputSchema": _without(t["inputSchema"], key)}) for t in tools)
+
+    schemas = sum(compact(t["inputSchema"]) for t in tools)
+    return {
+        "total": total,
+        "tool descriptions (JSON strings)": sum(compact(t.get("description", "")) for t in tools),
+        f"input schemas ({params} parameters)": schemas,
+        "  of which descriptions": saved("description"),
+        "  of which nullable: true (smolagents needs it)": saved("nullable"),
+        "  of which constraints (bounds, lengths, patterns, enums)": sum(
+            saved(k)
+            for k in ("minimum", "maximum", "exclusiveMinimum", "minLength", "maxLength", "pattern", "enum", "format")
+        ),
+        "  of which defaults": saved("default"),
+        "  of which additionalProperties: false": saved("additionalProperties"),
+    }
+
+
 # ---------------------------------------------------------------------- measured in a subprocess
 
 DUMP = """
@@ -144,6 +176,10 @@ def main() -> None:
     print("== now, per tool: description chars / model-visible B / whole B")
     for t in sorted(now_tools, key=lambda t: -model_visible(t)):
         print(f"   {t['name']:<26}{len(t.get('description', '')):>6}{model_visible(t):>7}{compact(t):>7}")
+
+    print("== now, where the model-visible bytes go (all toolsets)")
+    for label, size in breakdown(now_tools).items():
+        print(f"   {label:<56}{size:>8,}")
 
     mv = per_tool(now, "model_visible")
     whole = per_tool(now, "whole")
