@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from .resource import Resource
 from .resources import RESOURCES
-from .routes import debug, identity, oauth
+from .routes import debug, identity, oauth, reports
 
 ACCOUNTING_PREFIX = "/accounting/account/{account_id}/"
 FAMILIES: dict[str, str] = {
@@ -106,6 +106,7 @@ def describe(resources: Iterable[Resource] = RESOURCES) -> dict[str, Any]:
     endpoints = _plain("identity", identity.routes()) + _plain("oauth", oauth.routes())
     for res in resources:
         endpoints += _accounting(res) if res.family == "accounting" else _business(res)
+    endpoints += reports.contract()
     endpoints += _plain("debug", debug.routes())
     return {"families": dict(FAMILIES), "faults": FAULTS, "endpoints": endpoints}
 

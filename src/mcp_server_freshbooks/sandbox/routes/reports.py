@@ -38,18 +38,36 @@ REPORTS: dict[str, tuple[str, frozenset[str]]] = {
     "payments_collected": ("payments_collected", _DATES | {"clientids", "clientids[]", "payment_method"}),
     "accounts_aging": ("accounts_aging", _DATES),
 }
-QUIRKS = (
-    "parameters are bare; unknown ones (search[...] too) are ignored and counted; no dates -> today only",
-    "accrual income = totals of sent invoices issued in the range (tax included); cash = payments received, "
-    "credits applied left out",
-    "aging as of end_date (else start_date, else today), by days past due; current invoices are in 0-30",
-    "one currency per report (currency_code, default the base currency); payments_collected: all unless asked",
-    "taxsummary gives accrual figures whatever cash_based says",
-)
+COMMON_QUIRK = "bare params only: unknown ones (search[...] too) are ignored and counted; no dates -> today only"
+QUIRKS: dict[str, str] = {
+    "profitloss_entity": "accrual income = totals (tax included) of sent invoices issued in the range; cash = "
+    "payments received, credits applied left out; resolution m / 3m / 12m -> calendar-aligned columns",
+    "taxsummary": "collected per invoice line (discounted, rounded per line); paid = expenses' taxAmountN; accrual "
+    "figures whatever cash_based says",
+    "payments_collected": "every currency unless currency_code; clientids[] and payment_method filter",
+    "accounts_aging": "as of end_date (else start_date, else today), by days past due; not-yet-due invoices in 0-30",
+}
 
 
 def routes() -> list[Route]:
     return [Route(PATH, report, methods=["GET"])]
+
+
+def contract() -> list[dict[str, Any]]:
+    """The report endpoints for sandbox/contract.py (parameters are bare, so no search keys)."""
+    return [
+        {
+            "family": "accounting",
+            "method": "GET",
+            "path": PATH.replace("{report}", name),
+            "resource": key,
+            "search_keys": [],
+            "includes": [],
+            "sorts": [],
+            "quirks": [f"params: {', '.join(sorted(params))}", QUIRKS[name], COMMON_QUIRK],
+        }
+        for name, (key, params) in REPORTS.items()
+    ]
 
 
 def _b64(data: bytes) -> str:
