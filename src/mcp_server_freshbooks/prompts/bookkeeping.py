@@ -129,6 +129,7 @@ _WRITE_TOOLS = frozenset(
         "send_invoice",
         "record_payment",
         "create_expense",
+        "invoice_unbilled_time",
     }
 )
 
@@ -505,10 +506,65 @@ def _cash_position_snapshot(available: Available) -> Prompt:
     )
 
 
+# ---------------------------------------------------------------------------- bill_unbilled_time
+
+BILL_TIME_REQUIRES = frozenset({"summarize_time", "list_time_entries", "invoice_unbilled_time"})
+
+
+def bill_unbilled_time_text(client: str | None, available: Available) -> str:
+    who = (client or "").strip()
+    if len(who) > 100:
+        raise _bad_argument("Invalid argument client: at most 100 characters (a name or a client id).")
+    steps = []
+    if who and "find_client" in available and not who.isdigit():
+        steps.append(f'Call `find_client(query="{who}")` to get the client id (ask me if several match).')
+    if not who:
+        steps.append(
+            'Call `summarize_time(group_by="client")` and list the clients with unbilled billable hours '
+            "(unbilled_billable_hours above 0), largest first; ask me which to bill."
+        )
+    steps += [
+        "For the client: call `list_time_entries(client_id=<id>, billed=false, billable=true, limit=100)` "
+        "(page on while has_more) and review the entries: no note, over 10 hours in one entry, dates in the "
+        "future, or work that looks non-billable. Raise them with me before billing.",
+        'Call `summarize_time(group_by="service", client_id=<id>)` and check the value: entries with no rate '
+        "(unrated_hours) need a rate from me.",
+        'Call `invoice_unbilled_time(client_id=<id>, group_by="service")`. It shows the hours, lines and total '
+        "and asks me to confirm before it writes; it makes a draft invoice and marks exactly those entries "
+        "billed. If it fails part-way, call it again with the same client: it finishes the earlier run and "
+        "never invoices an entry twice.",
+    ]
+    if "get_invoice" in available:
+        steps.append("Show me the draft with `get_invoice(invoice_id=<invoice_id>)`; do not send it unless I ask.")
+    steps.append("Report: the invoice number, hours, lines and total, and any entries left unbilled and why.")
+    target = f"client {who}" if who else "my clients"
+    return f"Bill the unbilled time of {target} in FreshBooks.\n\n{_steps(steps)}\n\n{_house_rules(available)}"
+
+
+def _bill_unbilled_time(available: Available) -> Prompt:
+    def bill_unbilled_time(
+        client: Annotated[
+            str | None, Field(description="Client name or id; leave out to see who has unbilled time.")
+        ] = None,
+    ) -> str:
+        return bill_unbilled_time_text(client, available)
+
+    return BookkeepingPrompt.from_function(
+        bill_unbilled_time,
+        name="bill_unbilled_time",
+        title="Bill my unbilled time",
+        description=(
+            "Turn a client's unbilled billable hours into a draft invoice: review the entries, check rates, "
+            "invoice them once and mark them billed."
+        ),
+    )
+
+
 PROMPTS: tuple[PromptDef, ...] = (
     PromptDef("month_end_close", MONTH_END_REQUIRES, _month_end_close),
     PromptDef("chase_overdue_invoices", CHASE_REQUIRES, _chase_overdue_invoices),
     PromptDef("expense_review", EXPENSE_REVIEW_REQUIRES, _expense_review),
     PromptDef("new_client_onboarding", ONBOARDING_REQUIRES, _new_client_onboarding),
     PromptDef("cash_position_snapshot", CASH_REQUIRES, _cash_position_snapshot),
+    PromptDef("bill_unbilled_time", BILL_TIME_REQUIRES, _bill_unbilled_time),
 )

@@ -24,5 +24,6 @@ TOOLSETS: tuple[ToolsetInfo, ...] = (
     ToolsetInfo('payments', True, 'Record payments received against invoices and list them.', 'record_payment records money received on an invoice; list_payments shows what came in.'),
     ToolsetInfo('expenses', True, 'List, summarize and record expenses; the expense categories.', 'summarize_expenses answers "what did we spend on what"; list_expense_categories gives the category names the expense tools take.'),
     ToolsetInfo('reports', False, 'FreshBooks reports: profit and loss, tax summary, payments collected, receivables aging.', "profit_and_loss, tax_summary, payments_collected and receivables_aging answer from FreshBooks' own reports, per currency, stating basis, period and what they leave out."),
+    ToolsetInfo('time', False, 'Time tracking: list, log and summarize hours; services and rates; invoice unbilled time.', "log_time records hours; summarize_time answers 'how much time on what'; invoice_unbilled_time turns a client's unbilled hours into one draft invoice."),
     ToolsetInfo('estimates', False, 'Quotes: list, create, send and accept estimates; convert one to a draft invoice.', "Estimates are quotes: create_estimate drafts one, send_estimate emails it, accept_estimate records the client's yes, convert_estimate_to_invoice makes the draft invoice with the same lines, taxes and discount."),
 )

@@ -1,0 +1,300 @@
+"""Time tracking tools through a real MCP client against the sandbox; totals from the sandbox's own records."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from mcp import Client
+from mcp.types import ElicitResult
+
+from conftest import call_error, call_ok
+from mcp_server_freshbooks.config import Settings, load_settings
+from mcp_server_freshbooks.sandbox import Sandbox, SandboxOptions
+from mcp_server_freshbooks.server import build_server
+
+pytestmark = pytest.mark.anyio
+
+D = Decimal
+TZ = ZoneInfo("America/New_York")
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return Sandbox(SandboxOptions(seed=7, time_entries=400))
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return load_settings(environ={"FRESHBOOKS_TOOLSETS": "time,invoices"}, use_dotenv=False)
+
+
+@pytest.fixture
+async def mcp(sandbox: Sandbox, settings: Settings) -> AsyncIterator[Client]:
+    async with Client(build_server(settings, sandbox=sandbox)) as client:  # type: ignore[arg-type]
+        yield client
+
+
+@pytest.fixture(autouse=True)
+def _no_ignored_search_keys(sandbox: Sandbox) -> Iterator[None]:
+    yield
+    assert not sandbox.ignored_search_keys, f"FreshBooks would ignore: {dict(sandbox.ignored_search_keys)}"
+
+
+def h(seconds: int) -> str:
+    return f"{(D(seconds) / 3600).quantize(D('0.01'), rounding=ROUND_HALF_UP):f}"
+
+
+def local_day(entry: dict[str, Any]) -> date:
+    return datetime.fromisoformat(entry["started_at"].rstrip("Z")).replace(tzinfo=UTC).astimezone(TZ).date()
+
+
+def entries(sb: Sandbox) -> list[dict[str, Any]]:
+    return [e for e in sb.db.time_entries.values() if e["active"]]
+
+
+def busiest_client(sb: Sandbox) -> int:
+    count: dict[int, int] = defaultdict(int)
+    for e in entries(sb):
+        if e["client_id"] and e["billable"] and not e["billed"]:
+            count[e["client_id"]] += 1
+    return max(count, key=lambda c: count[c])
+
+
+# ---------------------------------------------------------------------- list / summarize
+
+
+async def test_list_totals_are_freshbooks_meta_over_all_matches(mcp: Client, sandbox: Sandbox) -> None:
+    cid = busiest_client(sandbox)
+    d_from, d_to = sandbox.today - timedelta(days=200), sandbox.today - timedelta(days=10)
+    args = {"client_id": cid, "date_from": d_from.isoformat(), "date_to": d_to.isoformat(), "limit": 5}
+    out = await call_ok(mcp, "list_time_entries", args)
+    mine = [e for e in entries(sandbox) if e["client_id"] == cid and d_from <= local_day(e) <= d_to]
+    assert out["total"] == len(mine) and len(out["time_entries"]) == min(5, len(mine))
+    assert out["logged_hours"] == h(sum(e["duration"] for e in mine))
+    assert out["unbilled_hours"] == h(sum(e["duration"] for e in mine if not e["billed"]))
+    assert {r["team_member_id"] for r in (await call_ok(mcp, "list_time_entries", {"limit": 100}))["time_entries"]} > {
+        sandbox.identity_id
+    }  # team=true: every member's entries
+
+
+async def test_list_day_bounds_are_local_and_inclusive(mcp: Client, sandbox: Sandbox) -> None:
+    e = entries(sandbox)[-1]
+    day = local_day(e).isoformat()
+    out = await call_ok(mcp, "list_time_entries", {"date_from": day, "date_to": day, "limit": 100})
+    want = sorted(x["id"] for x in entries(sandbox) if local_day(x).isoformat() == day)
+    assert sorted(r["id"] for r in out["time_entries"]) == want and e["id"] in want
+
+
+@pytest.mark.parametrize("group_by", ["client", "team_member", "month"])
+async def test_summarize_time_matches_the_sandbox(mcp: Client, sandbox: Sandbox, group_by: str) -> None:
+    out = await call_ok(mcp, "summarize_time", {"group_by": group_by})
+    all_e = entries(sandbox)
+    assert out["entries"] == len(all_e)
+    assert out["total"]["hours"] == h(sum(e["duration"] for e in all_e))
+    assert out["total"]["billed_hours"] == h(sum(e["duration"] for e in all_e if e["billed"]))
+    assert out["total"]["non_billable_hours"] == h(sum(e["duration"] for e in all_e if not e["billable"]))
+    field = {"client": "client_id", "team_member": "identity_id"}.get(group_by)
+    expect: dict[str, int] = defaultdict(int)
+    for e in all_e:
+        key = str(e[field] or "none") if field else local_day(e).isoformat()[:7]
+        expect[key] += e["duration"]
+    assert {g["key"]: g["hours"] for g in out["groups"]} == {k: h(v) for k, v in expect.items()}
+
+
+async def test_summarize_value_uses_project_then_service_rates(mcp: Client, sandbox: Sandbox) -> None:
+    out = await call_ok(mcp, "summarize_time", {"group_by": "project"})
+    rates = {s: D(r["rate"]) for s, r in sandbox.db.service_rates.items()}
+    value, unrated = D(0), 0
+    for e in entries(sandbox):
+        if not e["billable"]:
+            continue
+        p = sandbox.db.projects.get(e["project_id"] or 0)
+        prate = D(p["rate"]) if p and p["rate"] else None
+        srate = rates.get(e["service_id"] or 0)
+        rate = (srate or prate) if p and p["billing_method"] == "service_rate" else (prate or srate)
+        if rate is None:
+            unrated += e["duration"]
+        else:
+            value += D(e["duration"]) * rate
+    assert out["total"]["value"] == f"{(value / 3600).quantize(D('0.01'), rounding=ROUND_HALF_UP):f}"
+    assert out["unrated_hours"] == h(unrated)
+
+
+async def test_list_services_with_rates(mcp: Client, sandbox: Sandbox) -> None:
+    out = await call_ok(mcp, "list_services")
+    got = {r["id"]: r.get("rate") for r in out["services"]}
+    assert got == {sid: sandbox.db.service_rates.get(sid, {}).get("rate") for sid in sandbox.db.services}
+
+
+# ---------------------------------------------------------------------- log / update / delete
+
+
+async def test_log_time_with_project_name_and_service(mcp: Client, sandbox: Sandbox) -> None:
+    project = next(p for p in sandbox.db.projects.values() if p["client_id"])
+    service = next(iter(sandbox.db.services.values()))
+    day = (sandbox.today - timedelta(days=2)).isoformat()
+    args = {"hours": "1:45", "date": day, "project": project["title"], "service": service["name"], "note": "Calls"}
+    out = await call_ok(mcp, "log_time", args)
+    rec = sandbox.db.time_entries[out["time_entry"]["id"]]
+    assert rec["duration"] == 6300 and rec["project_id"] == project["id"] and rec["client_id"] == project["client_id"]
+    assert rec["service_id"] == service["id"] and local_day(rec).isoformat() == day and rec["note"] == "Calls"
+    assert out["time_entry"]["hours"] == "1.75"
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ({"hours": "25"}, "at most 24"),
+        ({"hours": "0"}, "more than 0"),
+        ({"hours": "1.5", "project": "999999"}, "No project with id 999999"),
+        ({"hours": "abc"}, "decimal hours like 1.5"),
+    ],
+)
+async def test_log_time_refusals_change_nothing(mcp: Client, sandbox: Sandbox, args: dict[str, Any], says: str) -> None:
+    before = len(sandbox.db.time_entries)
+    assert says in await call_error(mcp, "log_time", args)
+    assert len(sandbox.db.time_entries) == before
+
+
+async def test_log_time_refuses_future_and_foreign_project(mcp: Client, sandbox: Sandbox) -> None:
+    before = len(sandbox.db.time_entries)
+    future = (sandbox.today + timedelta(days=2)).isoformat()
+    assert "future" in await call_error(mcp, "log_time", {"hours": "1", "date": future})
+    project = next(p for p in sandbox.db.projects.values() if p["client_id"])
+    other = next(c for c in sandbox.db.clients if c != project["client_id"])
+    text = await call_error(mcp, "log_time", {"hours": "1", "project": str(project["id"]), "client_id": other})
+    assert f"belongs to client {project['client_id']}" in text
+    assert len(sandbox.db.time_entries) == before
+
+
+async def test_log_time_is_logged_once_when_the_reply_is_lost(mcp: Client, sandbox: Sandbox) -> None:
+    before = set(sandbox.db.time_entries)
+    sandbox.set_faults(drop_rate=1.0)
+    result = await mcp.call_tool("log_time", {"hours": "2", "note": "lost reply"})
+    sandbox.set_faults(drop_rate=0.0)
+    new = [e for i, e in sandbox.db.time_entries.items() if i not in before]
+    assert len(new) <= 1  # never twice, whatever the tool said
+    if not result.is_error:
+        assert len(new) == 1 and new[0]["duration"] == 7200
+
+
+async def test_update_sends_only_changes_and_refuses_billed(mcp: Client, sandbox: Sandbox) -> None:
+    e = next(x for x in entries(sandbox) if not x["billed"] and x["project_id"])
+    started = e["started_at"]
+    out = await call_ok(mcp, "update_time_entry", {"entry_id": e["id"], "hours": "0.5", "note": "Trimmed"})
+    assert e["duration"] == 1800 and e["note"] == "Trimmed" and e["started_at"] == started
+    assert e["project_id"] and out["time_entry"]["hours"] == "0.50"
+    billed = next(x for x in entries(sandbox) if x["billed"])
+    assert "already billed" in await call_error(mcp, "update_time_entry", {"entry_id": billed["id"], "hours": "1"})
+
+
+async def test_delete_is_confirmed_and_refuses_billed(mcp: Client, sandbox: Sandbox) -> None:
+    e = next(x for x in entries(sandbox) if not x["billed"])
+    text = await call_error(mcp, "delete_time_entry", {"entry_id": e["id"]})
+    assert "confirm=true" in text and e["id"] in sandbox.db.time_entries
+    await call_ok(mcp, "delete_time_entry", {"entry_id": e["id"], "confirm": True})
+    assert e["id"] not in sandbox.db.time_entries
+    billed = next(x for x in entries(sandbox) if x["billed"])
+    assert "is billed" in await call_error(mcp, "delete_time_entry", {"entry_id": billed["id"], "confirm": True})
+    assert billed["id"] in sandbox.db.time_entries
+
+
+# ---------------------------------------------------------------------- invoice_unbilled_time
+
+
+def unbilled_of(sb: Sandbox, cid: int) -> list[dict[str, Any]]:
+    return [e for e in entries(sb) if e["client_id"] == cid and e["billable"] and not e["billed"]]
+
+
+async def test_invoice_unbilled_time_asks_then_invoices_exactly_those(mcp: Client, sandbox: Sandbox) -> None:
+    cid = busiest_client(sandbox)
+    todo = unbilled_of(sandbox, cid)
+    invoices_before = len(sandbox.db.invoices)
+    text = await call_error(mcp, "invoice_unbilled_time", {"client_id": cid, "rate": "100.00"})
+    assert "confirm=true" in text and h(sum(e["duration"] for e in todo)) in text
+    assert len(sandbox.db.invoices) == invoices_before and unbilled_of(sandbox, cid) == todo
+
+    out = await call_ok(mcp, "invoice_unbilled_time", {"client_id": cid, "rate": "100.00", "confirm": True})
+    inv = sandbox.db.invoices[out["invoice_id"]]
+    assert inv["v3_status"] == "draft" and inv["customerid"] == cid
+    assert sorted(out["entries_marked"]) == sorted(e["id"] for e in todo)
+    assert all(sandbox.db.time_entries[e["id"]]["billed"] for e in todo)
+    assert out["hours"] == h(sum(e["duration"] for e in todo))
+    # One line per service (and rate); each qty is its entries' hours to 2 decimals.
+    per_service: dict[str, int] = defaultdict(int)
+    for e in todo:
+        per_service[sandbox.db.services[e["service_id"]]["name"] if e["service_id"] else "Time"] += e["duration"]
+    assert {line["name"]: D(line["qty"]) for line in inv["lines"]} == {n: D(h(s)) for n, s in per_service.items()}
+    total = sum(D(line["qty"]) * D(line["unit_cost"]["amount"]) for line in inv["lines"])
+    assert D(inv["amount"]["amount"]) == total.quantize(D("0.01"))
+    assert str(min(e["id"] for e in todo)) in inv["notes"]
+
+    again = await call_ok(mcp, "invoice_unbilled_time", {"client_id": cid, "rate": "100.00", "confirm": True})
+    assert again["status"] == "nothing_to_bill"
+
+
+async def test_resume_marks_the_rest_and_makes_no_second_invoice(mcp: Client, sandbox: Sandbox) -> None:
+    cid = busiest_client(sandbox)
+    todo = unbilled_of(sandbox, cid)
+    first = await call_ok(mcp, "invoice_unbilled_time", {"client_id": cid, "rate": "90.00", "confirm": True})
+    # As if the run had stopped after the invoice: half of its entries never got billed=true.
+    undone = sorted(e["id"] for e in todo)[::2]
+    for i in undone:
+        sandbox.db.time_entries[i]["billed"] = False
+    text = await call_error(mcp, "invoice_unbilled_time", {"client_id": cid, "rate": "90.00"})
+    assert f"mark {len(undone)} entries billed" in text and first["invoice_number"] in text
+    invoices = len(sandbox.db.invoices)
+    out = await call_ok(mcp, "invoice_unbilled_time", {"client_id": cid, "rate": "90.00", "confirm": True})
+    assert out["status"] == "resumed" and out["invoice_id"] == first["invoice_id"]
+    assert out["entries_marked"] == undone and len(sandbox.db.invoices) == invoices
+    assert all(sandbox.db.time_entries[e["id"]]["billed"] for e in todo)
+
+
+async def test_with_elicitation_only_the_entries_shown_are_billed(sandbox: Sandbox, settings: Settings) -> None:
+    cid = busiest_client(sandbox)
+    todo = sorted(e["id"] for e in unbilled_of(sandbox, cid))
+    late_ids: list[int] = []
+
+    async def answer(_ctx: Any, params: Any) -> ElicitResult:
+        assert h(sum(sandbox.db.time_entries[i]["duration"] for i in todo)) in params.message
+        # Logged while the user reads the question: must wait for the next invoice.
+        rec = dict(sandbox.db.time_entries[todo[0]], id=99999001, billed=False, duration=3600)
+        sandbox.db.time_entries[99999001] = rec
+        late_ids.append(99999001)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    # Legacy era: the question is asked inside the one request, so the body bills what was shown.
+    server = build_server(settings, sandbox=sandbox)
+    async with Client(server, mode="legacy", elicitation_callback=answer) as client:  # type: ignore[arg-type]
+        out = await call_ok(client, "invoice_unbilled_time", {"client_id": cid, "rate": "80.00"})
+    assert out["entries_marked"] == todo and late_ids
+    assert sandbox.db.time_entries[99999001]["billed"] is False
+    notes = sandbox.db.invoices[out["invoice_id"]]["notes"]
+    assert "99999001" not in notes
+
+
+# ---------------------------------------------------------------------- prompt
+
+
+@pytest.mark.parametrize("args", [{}, {"client": "Acme"}, {"client": "12"}])
+async def test_bill_unbilled_time_prompt_names_real_tools(mcp: Client, args: dict[str, str]) -> None:
+    from test_prompts import check_text
+
+    tools = {t.name: t.input_schema for t in (await mcp.list_tools()).tools}
+    result = await mcp.get_prompt("bill_unbilled_time", args)
+    text = result.messages[0].content.text  # type: ignore[union-attr]
+    problems, called = check_text(text, tools)
+    assert not problems and "invoice_unbilled_time" in called and "list_time_entries" in called
+    assert ("summarize_time" in called) and (("Acme" in text) == ("client" in args and args["client"] == "Acme"))
+
+
+async def test_the_prompt_needs_the_time_toolset(sandbox: Sandbox) -> None:
+    plain = load_settings(environ={}, use_dotenv=False)
+    async with Client(build_server(plain, sandbox=sandbox)) as client:  # type: ignore[arg-type]
+        assert "bill_unbilled_time" not in {p.name for p in (await client.list_prompts()).prompts}
