@@ -145,6 +145,8 @@ async def test_report_periods_refuse_contradictions(reports: Client) -> None:
     assert "not both" in text
     text = await call_error(reports, "tax_summary", {"date_from": "2026-03-01", "date_to": "2026-02-01"})
     assert "date_from" in text and "after" in text
+    args = {"date_from": "2001-01-01", "date_to": "2026-12-31", "resolution": "month"}
+    assert "at most 10 years" in await call_error(reports, "profit_and_loss", args)
 
 
 # ---------------------------------------------------------------------- tax summary

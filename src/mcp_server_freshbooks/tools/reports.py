@@ -33,6 +33,7 @@ TOOLSET = Toolset(
 )
 
 TOP = 5
+MAX_COLUMN_YEARS = 10  # 120 monthly columns
 Period = Annotated[R.PeriodName | None, Field(description="Default this_month, unless dates are given")]
 DateFrom = Annotated[date | None, Field(description="First day"), ISO_DATE]
 DateTo = Annotated[date | None, Field(description="Last day"), ISO_DATE]
@@ -170,6 +171,8 @@ async def profit_and_loss(
     categories and subcategories."""
     client = fb(ctx)
     first, last = await _range(client, period, date_from, date_to)
+    if resolution != "none" and last.year - first.year > MAX_COLUMN_YEARS:
+        raise ToolError(f"Columns per {resolution} cover at most {MAX_COLUMN_YEARS} years; narrow the dates.")
     codes, used = await _currencies(client, currency)
     out_rows: list[PnlCurrency] = []
     not_used: list[str] = []
