@@ -57,7 +57,7 @@ async def main() -> None:
         sb = Sandbox(SandboxOptions(seed=seed))
         async with Client(build_server(settings, sandbox=sb)) as client:
 
-            def row(check: str, code: str, got: Decimal, want: Decimal, requests: int) -> None:
+            def row(check: str, code: str, got: Decimal, want: Decimal, requests: int, seed: int = seed) -> None:
                 nonlocal mismatches
                 mismatches += got != want
                 flag = "" if got == want else "  MISMATCH"
