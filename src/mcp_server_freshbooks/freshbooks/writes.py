@@ -37,7 +37,14 @@ from enum import StrEnum
 from typing import Any
 
 from .api import FreshBooksClient, is_pure_update
-from .errors import AppliedError, FreshBooksError, ServerError, WriteOutcomeUnknownError
+from .errors import (
+    AppliedError,
+    FreshBooksError,
+    NotFoundError,
+    ServerError,
+    TransportError,
+    WriteOutcomeUnknownError,
+)
 from .estimates import ESTIMATES, estimate_lookup
 from .locks import Held
 from .query import CLIENTS, EXPENSES, INVOICES, PAYMENTS, Query, Resource
@@ -55,6 +62,7 @@ __all__ = [
     "classify",
     "client_lookup",
     "create_reconciled",
+    "delete_verified",
     "exclusive",
     "expense_lookup",
     "fingerprint_key",
@@ -63,8 +71,11 @@ __all__ = [
     "lookup_for",
     "payment_lookup",
     "reconcile_stats",
+    "record_key",
     "settle_delay",
+    "shows",
     "update",
+    "update_verified",
 ]
 
 JSON = dict[str, Any]
@@ -306,8 +317,6 @@ def classify(method: str, resource: Resource, body: Any) -> Effect:
 def invoice_key(invoice_id: int) -> str:
     """Lock key for everything that checks then changes what one invoice owes or whether it was sent."""
     return f"invoice:{int(invoice_id)}"
-
-
 
 
 def fingerprint_key(resource: Resource, lookup: Lookup) -> str:
@@ -608,3 +617,128 @@ async def update(
     if classify("PUT", resource, fields) is not Effect.UPDATE:
         raise ValueError("update() is for pure updates; send actions with act()")
     return await client.update(resource, resource_id, fields, includes=includes)
+
+
+# ---------------------------------------------------------------------- corrections (#19)
+
+
+def record_key(resource: Resource, resource_id: int) -> str:
+    """Lock key for a check-then-edit of one record that moves no money (an expense's fields)."""
+    return f"{resource.singular}:{int(resource_id)}"
+
+
+def shows(fields: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
+    """Whether a record read back carries every value an edit sent (lenient on formatting).
+
+    FreshBooks recomputes some of what it stores (a line's amount, a tax amount), so only the sent
+    keys are compared: money by amount, lines by name/qty/unit cost, ids as ints, the rest as text.
+    """
+    for key, sent in fields.items():
+        got = record.get(key)
+        if key == "lines" and isinstance(sent, list):
+            have = got if isinstance(got, list) else []
+            want = sorted(map(_line_key, (x for x in sent if isinstance(x, Mapping))), key=repr)
+            if want != sorted(map(_line_key, (x for x in have if isinstance(x, Mapping))), key=repr):
+                return False
+        elif isinstance(sent, Mapping):
+            if not _same_amount(sent, got):
+                return False
+        elif isinstance(sent, int) and not isinstance(sent, bool):
+            if to_int(got) != sent:
+                return False
+        elif _dec(sent) is not None and _dec(got) is not None:
+            if _dec(sent) != _dec(got):
+                return False
+        elif _text(sent) != _text(got):
+            return False
+    return True
+
+
+async def _settled(
+    client: FreshBooksClient,
+    resource: Resource,
+    resource_id: int,
+    error: FreshBooksError,
+    landed: Callable[[JSON | None], bool],
+    includes: tuple[str, ...] = (),
+) -> tuple[bool, JSON | None]:
+    """After a write whose outcome is unknown: (True, the record or None when gone) if it shows the
+    write landed; (False, None) when a read after the settle delay still shows it did not."""
+    for look in range(2):
+        if look:
+            reconcile_stats.settle_waits += 1
+            await asyncio.sleep(settle_delay(client, error))
+        try:
+            record: JSON | None = await client.get(resource, resource_id, includes=includes)
+        except NotFoundError:
+            record = None
+        if landed(record):
+            reconcile_stats.found_applied += 1
+            return True, record
+    return False, None
+
+
+async def update_verified(
+    client: FreshBooksClient,
+    resource: Resource,
+    resource_id: int,
+    fields: dict[str, Any],
+    *,
+    includes: tuple[str, ...] = (),
+) -> tuple[JSON, bool]:
+    """A correction (pure update) applied once, with its outcome established.
+
+    Setting values twice is setting them once, so the client re-sends it after a lost reply or a
+    5xx. When it gave up, the record is read back: it shows the values -> applied (returned with
+    True: settled by reading back); it still does not after the settle delay -> nothing changed
+    (ServerError, safe to try again). A `vis_state` in `fields` is refused (it would discard the rest).
+    """
+    if "vis_state" in fields:
+        raise ValueError("update_verified() edits fields; a vis_state would discard them: use delete_verified()")
+    try:
+        return await update(client, resource, resource_id, fields, includes=includes), False
+    except (TransportError, ServerError) as exc:  # lost replies of a re-sendable write end as TransportError
+        reconcile_stats.unknown_outcomes += 1
+        # Lines are served only when included: read them back to compare what was sent.
+        wanted = tuple(sorted({*includes, *(("lines",) if "lines" in fields else ())}))
+        ok, found = await _settled(
+            client, resource, resource_id, exc, lambda r: r is not None and shows(fields, r), wanted
+        )
+        if not ok or found is None:
+            reconcile_stats.unresolved += 1
+            raise ServerError(
+                f"{exc.message.rstrip('.')}. Re-reading {resource.singular} {resource_id} shows the change did not "
+                "go through; nothing was changed",
+                method="PUT",
+            ) from None
+        return found, True
+
+
+async def delete_verified(
+    client: FreshBooksClient, resource: Resource, resource_id: int, *, vis_state: int = 1
+) -> bool:
+    """Delete (vis_state 1, in the resource's delete style) or archive (vis_state 2) once.
+
+    The body holds vis_state alone (FreshBooks' phase quirk); DELETE and a vis_state PUT are
+    re-sent by the client after a lost reply (deleting twice is deleting once). When it gave up,
+    the record is read back. Returns whether the outcome was settled by reading back.
+    """
+    try:
+        if vis_state == 1:
+            await client.delete(resource, resource_id)
+        else:
+            await update(client, resource, resource_id, {"vis_state": vis_state})
+        return False
+    except (TransportError, ServerError) as exc:  # lost replies of a re-sendable write end as TransportError
+        reconcile_stats.unknown_outcomes += 1
+        ok, _ = await _settled(
+            client, resource, resource_id, exc, lambda r: r is None or to_int(r.get("vis_state")) == vis_state
+        )
+        if not ok:
+            reconcile_stats.unresolved += 1
+            raise ServerError(
+                f"{exc.message.rstrip('.')}. Re-reading {resource.singular} {resource_id} shows it was not "
+                f"{'deleted' if vis_state == 1 else 'archived'}; nothing was changed",
+                method="PUT",
+            ) from None
+        return True
