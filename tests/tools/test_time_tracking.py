@@ -298,3 +298,92 @@ async def test_the_prompt_needs_the_time_toolset(sandbox: Sandbox) -> None:
     plain = load_settings(environ={}, use_dotenv=False)
     async with Client(build_server(plain, sandbox=sandbox)) as client:  # type: ignore[arg-type]
         assert "bill_unbilled_time" not in {p.name for p in (await client.list_prompts()).prompts}
+
+
+# ---------------------------------------------------------------------- fault soak
+
+
+def marker_invoices(sb: Sandbox, cid: int) -> dict[int, set[int]]:
+    from mcp_server_freshbooks.freshbooks.time_billing import marker_ids
+
+    return {
+        i["id"]: marker_ids(i["notes"])
+        for i in sb.db.invoices.values()
+        if i["customerid"] == cid and i["vis_state"] == 0 and marker_ids(i["notes"])
+    }
+
+
+async def soak_invoice_time(seed: int, callers: int, fail_rate: float, drop_rate: float) -> dict[str, int]:
+    """Concurrent invoice_unbilled_time calls per client under 5xx and dropped replies; then the books' checks."""
+    import anyio
+
+    sb = Sandbox(SandboxOptions(seed=seed, time_entries=300))
+    settings = load_settings(environ={"FRESHBOOKS_TOOLSETS": "time"}, use_dotenv=False).with_overrides(
+        request_timeout=0.4
+    )
+    count: dict[int, int] = defaultdict(int)
+    for e in entries(sb):
+        if e["client_id"] and e["billable"] and not e["billed"]:
+            count[e["client_id"]] += 1
+    clients = sorted(count, key=lambda c: -count[c])[:3]
+    start_unbilled = {e["id"] for c in clients for e in unbilled_of(sb, c)}
+    stats: dict[str, int] = defaultdict(int)
+    sb.set_faults(fail_rate=fail_rate, drop_rate=drop_rate)
+
+    async def caller(client: Client, cid: int) -> None:
+        for _ in range(8):
+            result = await client.call_tool(
+                "invoice_unbilled_time", {"client_id": cid, "rate": "75.00", "confirm": True}
+            )
+            text = " ".join(getattr(c, "text", "") for c in result.content)
+            assert "Traceback" not in text and "Unexpected server error" not in text, text
+            if result.is_error:
+                stats["errors"] += 1
+                continue
+            status = (result.structured_content or {})["status"]
+            stats[status] += 1
+            if status == "nothing_to_bill":
+                return
+
+    async with Client(build_server(settings, sandbox=sb)) as one, Client(build_server(settings, sandbox=sb)) as two:
+        async with anyio.create_task_group() as tg:
+            for cid in clients:
+                for n in range(callers):
+                    tg.start_soon(caller, one if n % 2 else two, cid)
+        sb.set_faults(fail_rate=0.0, drop_rate=0.0)
+        for _ in range(100):  # writes still sleeping in the sandbox land first
+            if not sb.writes_in_flight:
+                break
+            await anyio.sleep(0.05)
+        await anyio.sleep(0.6)  # past the unsettled marks, so a last call may finish the work
+        for cid in clients:
+            final = await call_ok(one, "invoice_unbilled_time", {"client_id": cid, "rate": "75.00", "confirm": True})
+            stats[f"final_{final['status']}"] += 1
+    for cid in clients:
+        invoices = marker_invoices(sb, cid)
+        named = [i for ids in invoices.values() for i in ids]
+        assert len(named) == len(set(named)), "an entry is on two invoices"
+        billed_now = {e["id"] for e in entries(sb) if e["client_id"] == cid and e["billed"]} & start_unbilled
+        assert billed_now <= set(named), "an entry was marked billed that is on no invoice"
+        assert set(named) <= billed_now | {i for i in named if i not in start_unbilled}
+        assert {e["id"] for e in unbilled_of(sb, cid)} & start_unbilled == set(), "unbilled time left behind"
+        for inv_id, ids in invoices.items():
+            inv = sb.db.invoices[inv_id]
+            per_service: dict[str, int] = defaultdict(int)
+            for i in ids:
+                e = sb.db.time_entries[i]
+                per_service[sb.db.services[e["service_id"]]["name"] if e["service_id"] else "Time"] += e["duration"]
+            got: dict[str, Decimal] = defaultdict(Decimal)
+            for line in inv["lines"]:
+                got[line["name"]] += D(line["qty"])
+            assert dict(got) == {n: D(h(s)) for n, s in per_service.items()}, "invoice lines disagree with its entries"
+        stats["invoices"] += len(invoices)
+        stats["entries_billed"] += len(named)
+    stats["clients"] = len(clients)
+    return dict(stats)
+
+
+@pytest.mark.parametrize("seed", [7, 11])
+async def test_invoice_unbilled_time_fault_soak(seed: int) -> None:
+    stats = await soak_invoice_time(seed, callers=3, fail_rate=0.15, drop_rate=0.15)
+    assert stats["invoices"] >= stats["clients"] and stats["entries_billed"] > 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal
@@ -15,7 +15,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from ..freshbooks import CLIENTS, INVOICES, AppliedError, FreshBooksClient, NotFoundError
+from ..freshbooks import CLIENTS, INVOICES, AppliedError, FreshBooksClient, FreshBooksError, NotFoundError
 from ..freshbooks.invoices import parse_invoice
 from ..freshbooks.names import client_label, client_names
 from ..freshbooks.projects import Project, all_projects
@@ -58,6 +58,7 @@ from ._base import (
     require_confirmation,
     respond,
     tool,
+    tool_error,
 )
 from ._inputs import FREE_TEXT, ISO_DATE, ONE_LINE, PLAIN_AMOUNT, WRITE_DATE
 from ._output import Paged, Row, paging
@@ -332,6 +333,16 @@ async def update_time_entry_tool(
     return respond(TimeEntryOut(time_entry=time_row(entry)), f"Updated time entry {entry_id}.")
 
 
+async def _mapped(
+    gate: Awaitable[Confirmation | Elicit[Confirmation]], not_found: str | None = None
+) -> Confirmation | Elicit[Confirmation]:
+    """A resolver runs before the tool body (outside @tool): map FreshBooks errors the same way."""
+    try:
+        return await gate
+    except FreshBooksError as exc:
+        raise tool_error(exc, not_found=not_found) from None
+
+
 async def _confirm_delete(
     entry_id: int, allow_billed: bool, confirm: bool, ctx: Context[Any, Any]
 ) -> Confirmation | Elicit[Confirmation]:
@@ -343,13 +354,16 @@ async def _confirm_delete(
             )
         return f"Delete time entry {e.id}: {_h(e.seconds)} h on {e.day} (client {e.client_id}, {e.note or 'no note'})?"
 
-    return await confirm_gate(
-        ctx,
-        confirm,
-        key=f"time_entry:{entry_id}",
-        load=lambda: get_time_entry(fb(ctx), entry_id),
-        question=question,
-        retry_hint="call delete_time_entry again with confirm=true",
+    return await _mapped(
+        confirm_gate(
+            ctx,
+            confirm,
+            key=f"time_entry:{entry_id}",
+            load=lambda: get_time_entry(fb(ctx), entry_id),
+            question=question,
+            retry_hint="call delete_time_entry again with confirm=true",
+        ),
+        not_found=f"No time entry with id {entry_id}; nothing was deleted.",
     )
 
 
@@ -637,13 +651,15 @@ async def _confirm_billing(
     ctx: Context[Any, Any],
 ) -> Confirmation | Elicit[Confirmation]:
     _check_range(date_from, date_to)
-    return await confirm_gate(
-        ctx,
-        confirm,
-        key=entry_key(client_id),
-        load=lambda: _preview(fb(ctx), client_id, project_id, date_from, date_to, group_by, rate),
-        question=_question,
-        retry_hint="call invoice_unbilled_time again with the same arguments and confirm=true",
+    return await _mapped(
+        confirm_gate(
+            ctx,
+            confirm,
+            key=entry_key(client_id),
+            load=lambda: _preview(fb(ctx), client_id, project_id, date_from, date_to, group_by, rate),
+            question=_question,
+            retry_hint="call invoice_unbilled_time again with the same arguments and confirm=true",
+        )
     )
 
 
