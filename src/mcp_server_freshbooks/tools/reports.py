@@ -370,6 +370,7 @@ class ReceivablesAgingOut(BaseModel):
     as_of: date
     not_used: list[str] = Field(default_factory=list, description="Asked-for currencies the business does not use")
     counted: str = Field(description="How invoices are aged and counted")
+    left_out: str = Field(description="What these figures do not include")
     currencies: list[AgingCurrency]
 
 
@@ -411,7 +412,9 @@ async def receivables_aging(
         not_used=not_used,
         counted="Sent, viewed and partly paid invoices with a balance, aged by days past their due date; "
         "0-30 includes invoices not yet due (current), so 31-60, 61-90 and 91+ match list_overdue_invoices' "
-        "buckets and total = overdue + current. Drafts, deleted invoices and unapplied credits are left out.",
+        "buckets and total = overdue + current.",
+        left_out="Drafts, deleted invoices, unapplied client credits; currencies no client is billed in unless "
+        "asked for.",
         currencies=rows,
     )
     lines = [f"Receivables aging as of {day}:"]
@@ -419,7 +422,8 @@ async def receivables_aging(
         buckets = ", ".join(f"{k}: {fmt(v)}" for k, v in r.buckets.items())
         top = "; ".join(f"{c.name} {fmt(c.total)}" for c in r.clients)
         lines.append(f"{r.currency}: total {fmt(r.total)} ({buckets}). Largest: {top or 'none'}")
-    return respond(out, "\n".join(lines) + _not_used_text(not_used) + f"\nCounted: {out.counted}")
+    text = "\n".join(lines) + _not_used_text(not_used) + f"\nCounted: {out.counted} Left out: {out.left_out}"
+    return respond(out, text)
 
 
 TOOLS = (profit_and_loss, tax_summary, payments_collected, receivables_aging)
