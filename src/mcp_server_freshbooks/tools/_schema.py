@@ -4,11 +4,20 @@ Input schemas are compact and portable: no `title`, optional parameters as their
 default in `default` (none when the default is "not given"), `$ref`s inlined, `additionalProperties:
 false` on every object, and a top-level `type` on every property. That is what strict converters
 (openai-agents) and simple adapters (smolagents types a property without `type` as a string) accept.
-The constraints that protect the books (bounds, patterns, enums, lengths, formats) are kept; the SDK
-validates arguments with the tool's pydantic argument model, which is where those constraints come from.
+The SDK validates arguments with the tool's pydantic argument model, which enforces every rule and
+names the field and the rule in plain words when a call breaks one. The advertised schema is a subset
+of those rules: the ones that tell a model what to send. Trimmed for every tool, present and future:
+  * a `format: date` string drops its `pattern` (the 1970-2100 write window is in its description);
+  * a decimal (type [number, string, integer]) drops its `pattern`, and a `maximum` >= 1e6, which
+    only guards absurd values;
+  * a string drops `maxLength`/`minLength` unless it is a code (`maxLength` <= 10);
+  * an id (`id` or `*_id` integer) drops `minimum: 1`.
+Kept: enums, formats, other patterns (currency codes, emails, times), `minimum`/`exclusiveMinimum`
+on money and quantities, bounds on days, limits and pages, `maxItems`, defaults, `nullable: true`
+and `additionalProperties: false`.
 
-Output schemas stay accurate for what tools send (`respond` leaves None out, so a nullable field is
-simply optional), but carry no titles or descriptions: the tool description says what comes back.
+Output schemas stay true for everything tools send (`respond` leaves None out) but are lean: field
+names and JSON types only, two levels deep (see `compact_output_schema`).
 """
 
 from __future__ import annotations
@@ -25,8 +34,6 @@ __all__ = ["compact_input_schema", "compact_output_schema", "compact_schemas"]
 
 ArgModel = ArgModelBase
 _NULL = {"type": "null"}
-# Keywords that describe a value to a model rather than constrain it; dropped from output schemas.
-_OUTPUT_NOISE = ("title", "description", "examples", "pattern", "format", "default")
 
 
 def compact_schemas(tool: Tool) -> Tool:
@@ -75,7 +82,7 @@ def _input_node(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     if "anyOf" in node:
         node = _without_null(node)
     if "properties" in node:
-        node["properties"] = {name: _input_node(sub, defs) for name, sub in node["properties"].items()}
+        node["properties"] = {name: _trimmed(name, _input_node(sub, defs)) for name, sub in node["properties"].items()}
         for name, sub in node["properties"].items():
             if name not in node.get("required", ()):
                 # smolagents treats every input without `nullable: true` as required (and refuses the
@@ -87,6 +94,27 @@ def _input_node(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
         node["additionalProperties"] = False
         node.setdefault("properties", {})
     return node
+
+
+_DECIMAL = ["number", "string", "integer"]
+_ABSURD = 1e6
+
+
+def _trimmed(name: str, node: dict[str, Any]) -> dict[str, Any]:
+    """Drop the advertised rules a model needs no telling (see the module doc); the argument model keeps them."""
+    kind = node.get("type")
+    drop: set[str] = set()
+    if kind == "string" and node.get("format") == "date":
+        drop.add("pattern")
+    if kind == _DECIMAL:
+        drop.add("pattern")
+        if node.get("maximum", 0) >= _ABSURD:
+            drop.add("maximum")
+    if kind == "string" and node.get("maxLength", _ABSURD) > 10:
+        drop |= {"maxLength", "minLength"}
+    if kind == "integer" and (name == "id" or name.endswith("_id")) and node.get("minimum") == 1:
+        drop.add("minimum")
+    return {k: v for k, v in node.items() if k not in drop}
 
 
 def _without_null(node: dict[str, Any]) -> dict[str, Any]:
@@ -119,30 +147,46 @@ def _without_null(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    out = _output_node(schema)
-    if "$defs" in schema:
-        out["$defs"] = {name: _output_node(sub) for name, sub in schema["$defs"].items()}
-    return out
+    """The result's fields by name and JSON type: the top level, and one level into an object field.
+
+    A client validates `structuredContent` with it, and a model rarely reads it, so it says only what
+    stays true of every result: no descriptions, enums, `required`, formats or defaults. Anything
+    nested deeper, and the rows of a list (they repeat), is typed `object` without its fields.
+    """
+    defs = schema.get("$defs", {})
+    return _output_node({k: v for k, v in schema.items() if k != "$defs"}, defs, 0)
 
 
-def _output_node(node: dict[str, Any]) -> dict[str, Any]:
-    node = {k: v for k, v in node.items() if k not in _OUTPUT_NOISE and k != "$defs"}
+_OUTPUT_DEPTH = 2  # the root's fields, and the fields of an object one level below it
+
+
+def _output_node(node: dict[str, Any], defs: dict[str, Any], depth: int) -> dict[str, Any]:
+    if "$ref" in node:
+        node = defs[node["$ref"].rsplit("/", 1)[-1]]
     if "anyOf" in node:
-        branches = [_output_node(b) for b in node["anyOf"] if b != _NULL]
-        rest = {k: v for k, v in node.items() if k != "anyOf"}
-        node = {**branches[0], **rest} if len(branches) == 1 else {"anyOf": branches, **rest}
-    if "properties" in node:
-        # Detailed-only row fields stay out of the schema: objects are open, so detailed rows validate.
-        props = {name: sub for name, sub in node["properties"].items() if not sub.get(DETAILED)}
-        # A None value is never sent, so a field that may be None is optional, whatever pydantic says.
-        nullable = {name for name, sub in props.items() if _NULL in sub.get("anyOf", ())}
-        node["properties"] = {name: _output_node(sub) for name, sub in props.items()}
-        required = [name for name in node.get("required", ()) if name not in nullable]
-        if required:
-            node["required"] = required
-        else:
-            node.pop("required", None)
-    for key in ("items", "additionalProperties"):
-        if isinstance(node.get(key), dict):
-            node[key] = _output_node(node[key])
-    return node
+        branches = [_output_node(b, defs, depth) for b in node["anyOf"] if b != _NULL]
+        if len(branches) == 1 or all(b == branches[0] for b in branches):
+            return branches[0]
+        return {"anyOf": branches}
+    if "properties" in node or node.get("type") == "object":
+        if depth >= _OUTPUT_DEPTH:
+            return {"type": "object"}
+        out: dict[str, Any] = {"type": "object"}
+        if "properties" in node:
+            # Detailed-only row fields stay out of the schema: objects are open, so detailed rows validate.
+            out["properties"] = {
+                name: _output_node(sub, defs, depth + 1)
+                for name, sub in node["properties"].items()
+                if not sub.get(DETAILED)
+            }
+        if isinstance(node.get("additionalProperties"), dict):
+            out["additionalProperties"] = _output_node(node["additionalProperties"], defs, depth + 1)
+        return out
+    if node.get("type") == "array":
+        items = node.get("items")
+        return (
+            {"type": "array", "items": _output_node(items, defs, depth + 1)}
+            if isinstance(items, dict)
+            else {"type": "array"}
+        )
+    return {"type": node["type"]} if "type" in node else {}
