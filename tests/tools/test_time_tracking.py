@@ -31,7 +31,7 @@ def sandbox() -> Sandbox:
 
 @pytest.fixture
 def settings() -> Settings:
-    return load_settings(environ={"FRESHBOOKS_TOOLSETS": "time,invoices"}, use_dotenv=False)
+    return load_settings(environ={"FRESHBOOKS_TOOLSETS": "time,invoices,projects"}, use_dotenv=False)
 
 
 @pytest.fixture
@@ -387,3 +387,33 @@ async def soak_invoice_time(seed: int, callers: int, fail_rate: float, drop_rate
 async def test_invoice_unbilled_time_fault_soak(seed: int) -> None:
     stats = await soak_invoice_time(seed, callers=3, fail_rate=0.15, drop_rate=0.15)
     assert stats["invoices"] >= stats["clients"] and stats["entries_billed"] > 0
+
+
+# ---------------------------------------------------------------------- projects
+
+
+async def test_list_and_get_project_hours_against_the_sandbox(mcp: Client, sandbox: Sandbox) -> None:
+    cid = next(p["client_id"] for p in sandbox.db.projects.values())
+    out = await call_ok(mcp, "list_projects", {"client_id": cid})
+    want = sorted((p["title"], p["id"]) for p in sandbox.db.projects.values() if p["client_id"] == cid)
+    assert [(r["title"], r["id"]) for r in out["projects"]] == want
+    project = max(
+        sandbox.db.projects.values(), key=lambda p: sum(1 for e in entries(sandbox) if e["project_id"] == p["id"])
+    )
+    mine = [e for e in entries(sandbox) if e["project_id"] == project["id"]]
+    got = await call_ok(mcp, "get_project", {"project_id": project["id"]})
+    assert got["logged_hours"] == h(sum(e["duration"] for e in mine))
+    assert got["unbilled_hours"] == h(sum(e["duration"] for e in mine if not e["billed"]))
+    members = {e["identity_id"] for e in mine} - {sandbox.identity_id}
+    assert len(got["team"]) == 1 + len(members)  # the owner and everyone who logged time on it
+    assert "No project" in await call_error(mcp, "get_project", {"project_id": 1})
+
+
+async def test_update_project_resends_the_title_and_changes_only_what_is_given(mcp: Client, sandbox: Sandbox) -> None:
+    project = next(p for p in sandbox.db.projects.values() if p["rate"])
+    before = dict(project)
+    out = await call_ok(
+        mcp, "update_project", {"project_id": project["id"], "rate": "175.00", "billing_method": "project_rate"}
+    )
+    assert project["rate"] == "175.00" and project["title"] == before["title"] and out["rate"] == "175.00"
+    assert {k for k in project if project[k] != before[k]} <= {"rate", "billing_method", "updated_at"}

@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from . import clients, corrections, estimates, expenses, identity, invoices, payments, reports, time_tracking
+from . import clients, corrections, estimates, expenses, identity, invoices, payments, projects, reports, time_tracking
 from ._base import Toolset, spec_of
 
-DOMAINS = (identity, clients, invoices, payments, expenses, corrections, reports, time_tracking, estimates)
+DOMAINS = (identity, clients, invoices, payments, expenses, corrections, reports, time_tracking, projects, estimates)
 
 TOOLSETS: tuple[Toolset, ...] = tuple(domain.TOOLSET for domain in DOMAINS)
 ALL_TOOLS: tuple[Callable[..., Awaitable[Any]], ...] = tuple(fn for domain in DOMAINS for fn in domain.TOOLS)
