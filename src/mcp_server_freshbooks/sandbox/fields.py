@@ -21,6 +21,13 @@ def invalid(field_name: str, obj: str, value: Any, message: str | None = None, e
     return acct_fail(422, errno, field_name, message or f"Invalid value for field {field_name}.", obj, value)
 
 
+def refuse_if_deleted(rec: Any, obj: str) -> None:
+    """Ordinary fields or actions on a deleted record: 422 errno 1011 DeletedResource (errors table).
+    A PUT of vis_state alone (undelete) never reaches this: the route applies that phase itself."""
+    if rec.get("vis_state") == 1:
+        raise acct_fail(422, 1011, "vis_state", f"This {obj} has been deleted.", obj, rec.get("id"))
+
+
 def required(field_name: str, obj: str) -> ApiError:
     return acct_fail(422, 1001, field_name, f"Field {field_name} is required.", obj, None)
 

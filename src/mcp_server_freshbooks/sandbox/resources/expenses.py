@@ -9,7 +9,7 @@ from typing import Any
 from .. import query as Q
 from .._wire import JSON, acct_fail, fmt_dt, money, parse_bool, pct_str
 from ..books import Books
-from ..fields import HUNDRED, date_field, int_field, invalid, money_input, names, pct_field, required
+from ..fields import HUNDRED, date_field, int_field, invalid, money_input, names, pct_field, refuse_if_deleted, required
 from ..resource import Resource, Seeding
 from ..seed_data import CATEGORY_TREE, TAX_BY_CURRENCY, cents, eastern
 from .categories import category_spec
@@ -152,6 +152,7 @@ def create_expense(books: Books, body: JSON) -> JSON:
 
 
 def update_expense(books: Books, rec: JSON, body: JSON) -> None:
+    refuse_if_deleted(rec, "expense")
     rec.update(_fields(books, {k: v for k, v in body.items() if k in EDITABLE}, rec))
     rec["status"] = 1 if rec["clientid"] and rec["status"] == 0 else rec["status"]
     rec["updated"] = fmt_dt(books.now())
@@ -264,6 +265,7 @@ RESOURCE = Resource(
         "staffid is required and any positive int is accepted (the owner's is 1)",
         "taxAmountN is computed from taxPercentN and the amount unless sent",
         "a billable expense (clientid set) gets status 1",
+        "a deleted expense refuses edits with 422 errno 1011 (PUT vis_state 0 restores it)",
         "vendor_like and the vendor sort are plausible, not in FreshBooks' docs",
     ),
 )

@@ -11,7 +11,7 @@ from typing import Any
 from .. import query as Q
 from .._wire import JSON, acct_fail, fmt_dt, fmt_version, money, parse_bool, parse_date, pct_str, q2
 from ..books import Books
-from ..fields import HUNDRED, ZERO, date_field, int_field, invalid, names, pct_field, required
+from ..fields import HUNDRED, ZERO, date_field, int_field, invalid, names, pct_field, refuse_if_deleted, required
 from ..resource import Resource, Seeding
 from ..seed_data import SERVICES, TAX_BY_CURRENCY, eastern
 from .lines import build_lines, make_line
@@ -250,7 +250,9 @@ def update_fields(books: Books, inv: JSON, body: JSON) -> None:
     offset = inv["due_offset_days"]
     if "due_offset_days" in fields:
         offset = int_field(fields["due_offset_days"], "due_offset_days", "invoice")
-    due = due_date_of(create_date, offset)  # before anything changes
+        if offset < 0:
+            raise invalid("due_offset_days", "invoice", offset, errno=1025)
+    due = due_date_of(create_date, offset)  # before anything changes (a due_date sent is ignored: read-only)
     if "customerid" in fields:
         inv["customerid"] = client_for(books, fields["customerid"], "invoice")["id"]
     inv["create_date"], inv["due_offset_days"], inv["due_date"] = create_date.isoformat(), offset, due.isoformat()
@@ -272,6 +274,7 @@ def update_fields(books: Books, inv: JSON, body: JSON) -> None:
 
 def update_invoice(books: Books, inv: JSON, body: JSON) -> None:
     """Phase order of the real API: vis_state (handled by the route) > actions > ordinary fields."""
+    refuse_if_deleted(inv, "invoice")
     emailed = parse_bool(body.get("action_email"))
     if parse_bool(body.get("action_mark_as_sent")) or emailed:
         mark_sent(books, inv)
@@ -397,6 +400,8 @@ RESOURCE = Resource(
         "sending an invoice that carries an estimateid makes that estimate status 6 (invoiced)",
         "status: 2 with ordinary fields also marks sent; recording a payment takes a draft out of draft",
         "DELETE is soft (vis_state 1); numbers auto-increment keeping width ('0000052' -> '0000053')",
+        "PUT lines replaces the whole set; due_date in a PUT is ignored (set due_offset_days); a deleted "
+        "invoice refuses edits and actions with 422 errno 1011",
         "create_date + due_offset_days past 9999-12-31 -> 422 errno 1033 on due_offset_days",
         "date_min/date_max filter create_date; v3_status is the only status filter",
     ),

@@ -10,7 +10,7 @@ from decimal import Decimal
 from .. import query as Q
 from .._wire import JSON, ApiError, acct_error, acct_fail, fmt_dt, money, q2
 from ..books import Books
-from ..fields import ZERO, date_field, int_field, invalid, money_input, required
+from ..fields import ZERO, date_field, int_field, invalid, money_input, refuse_if_deleted, required
 from ..resource import Resource
 from ..seed_data import eastern
 from .invoices import recompute_invoice
@@ -118,10 +118,13 @@ def set_payment_vis_state(books: Books, pay: JSON, vis: int) -> None:
 
 
 def update_payment(books: Books, pay: JSON, body: JSON) -> None:
+    refuse_if_deleted(pay, "payment")
     if "amount" in body:
-        amount, _ = money_input(body["amount"], "amount", "payment")
+        amount, code = money_input(body["amount"], "amount", "payment")
         if amount <= ZERO:
             raise invalid("amount", "payment", body["amount"], errno=1028)
+        if code and code != pay["amount"]["code"]:
+            raise invalid("amount", "payment", code, "Payment currency must match the invoice currency.")
         pay["amount"] = money(amount, pay["amount"]["code"])
     if "date" in body:
         pay["date"] = date_field(body["date"], "date", "payment").isoformat()
@@ -232,7 +235,8 @@ RESOURCE = Resource(
     quirks=(
         "paid = min(sum of live payments, amount); a payment above the outstanding amount records an "
         "overpayment credit (overpaymentid; shows in the client's credit_balance)",
-        "deleting a payment (PUT vis_state 1) re-opens the amount",
+        "deleting a payment (PUT vis_state 1) re-opens the amount; editing its amount recomputes the invoice",
+        "a deleted payment refuses edits with 422 errno 1011",
         "payment currency must match the invoice's",
     ),
 )
