@@ -142,6 +142,15 @@ async def test_a_currency_the_business_does_not_use_says_so(reports: Client) -> 
     assert aging["not_used"] == ["JPY"] and aging["currencies"] == []
 
 
+@pytest.mark.parametrize("books", [7], indirect=True)
+async def test_a_currency_with_figures_costs_one_request(reports: Client, books: Sandbox) -> None:
+    await call_ok(reports, "whoami")  # sign-in and business look-ups out of the way
+    before = books.request_count
+    out = await call_ok(reports, "tax_summary", {"period": "this_year", "currency": "USD"})
+    assert [r["currency"] for r in out["currencies"]] == ["USD"] and out["not_used"] == []
+    assert books.request_count - before == 1  # the report alone: the clients are read only to rule out a currency
+
+
 @pytest.mark.parametrize("books", [7], indirect=True)  # seed-independent: one seed is enough
 async def test_report_periods_refuse_contradictions(reports: Client) -> None:
     text = await call_error(reports, "profit_and_loss", {"period": "ytd", "date_from": "2026-01-01"})

@@ -64,17 +64,27 @@ async def _range(
     return lo, hi
 
 
-async def _currencies(client: FreshBooksClient, currency: str | None) -> tuple[list[str | None], list[str]]:
-    """(currencies to report, currencies the business bills in). None: FreshBooks' base currency."""
-    used = await R.client_currencies(client)
-    if currency is not None:
-        return [currency.upper()], used
-    return list(used) or [None], used
+class Currencies:
+    """The currencies a report runs for, and whether one is in use (the clients are read at most once)."""
 
+    def __init__(self, client: FreshBooksClient) -> None:
+        self._client = client
+        self._used: list[str] | None = None
 
-def _unused(code: str, used: list[str], has_figures: bool) -> bool:
-    """A currency no client is billed in and with nothing in this report: the business does not use it."""
-    return code not in used and not has_figures
+    async def used(self) -> list[str]:
+        if self._used is None:
+            self._used = await R.client_currencies(self._client)
+        return self._used
+
+    async def to_report(self, currency: str | None) -> list[str | None]:
+        """The asked-for currency, else each one clients are billed in (None: FreshBooks' base currency)."""
+        if currency is not None:
+            return [currency.upper()]
+        return list(await self.used()) or [None]
+
+    async def unused(self, code: str, has_figures: bool) -> bool:
+        """Nothing in this report and no client billed in it: the business does not use the currency."""
+        return not has_figures and code not in await self.used()
 
 
 def _not_used_text(codes: list[str]) -> str:
@@ -173,13 +183,13 @@ async def profit_and_loss(
     first, last = await _range(client, period, date_from, date_to)
     if resolution != "none" and last.year - first.year > MAX_COLUMN_YEARS:
         raise ToolError(f"Columns per {resolution} cover at most {MAX_COLUMN_YEARS} years; narrow the dates.")
-    codes, used = await _currencies(client, currency)
+    currencies = Currencies(client)
     out_rows: list[PnlCurrency] = []
     not_used: list[str] = []
-    for code in codes:
+    for code in await currencies.to_report(currency):
         report = await R.profit_loss(client, first, last, code, cash=basis == "cash", resolution=resolution)
         row = _pnl_currency(report, resolution, response_format == "detailed")
-        if _unused(row.currency, used, _has_figures(row.income, row.expenses)):
+        if await currencies.unused(row.currency, _has_figures(row.income, row.expenses)):
             not_used.append(row.currency)
             continue
         out_rows.append(row)
@@ -241,10 +251,10 @@ async def tax_summary(
     expenses, net owed, taxable amounts; total invoiced."""
     client = fb(ctx)
     first, last = await _range(client, period, date_from, date_to)
-    codes, used = await _currencies(client, currency)
+    currencies = Currencies(client)
     rows: list[TaxCurrency] = []
     not_used: list[str] = []
-    for code in codes:
+    for code in await currencies.to_report(currency):
         report = await R.tax_summary(client, first, last, code)
         taxes = [
             TaxRow(
@@ -258,7 +268,7 @@ async def tax_summary(
             for t in report.taxes
         ]
         figures = _has_figures(report.total_invoiced, *(t.tax_collected for t in report.taxes))
-        if _unused(report.currency_code, used, figures or bool(taxes)):
+        if await currencies.unused(report.currency_code, figures or bool(taxes)):
             not_used.append(report.currency_code)
             continue
         rows.append(TaxCurrency(currency=report.currency_code, total_invoiced=report.total_invoiced, taxes=taxes))
@@ -317,7 +327,7 @@ async def payments_collected(
     code = currency.upper() if currency else None
     report = await R.payments_collected(client, first, last, currency=code, client_id=client_id)
     not_used: list[str] = []
-    if code and not report.payments and code not in await R.client_currencies(client):
+    if code and await Currencies(client).unused(code, bool(report.payments)):
         not_used.append(code)
     methods: dict[str, tuple[int, MoneyTotals]] = {}
     payers: dict[int | None, tuple[str | None, MoneyTotals]] = {}
@@ -386,13 +396,13 @@ async def receivables_aging(
     overdue invoices."""
     client = fb(ctx)
     day = as_of or await client.today()
-    codes, used = await _currencies(client, currency)
+    currencies = Currencies(client)
     rows: list[AgingCurrency] = []
     not_used: list[str] = []
     detailed = response_format == "detailed"
-    for code in codes:
+    for code in await currencies.to_report(currency):
         report = await R.accounts_aging(client, day, code)
-        if _unused(report.currency_code, used, bool(report.accounts)):
+        if await currencies.unused(report.currency_code, bool(report.accounts)):
             not_used.append(report.currency_code)
             continue
         ranked = sorted(report.accounts, key=lambda a: -a.total.amount)
