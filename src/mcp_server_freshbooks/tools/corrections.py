@@ -199,12 +199,19 @@ async def update_invoice(
     client = fb(ctx)
     key = invoice_key(invoice_id)
     async with exclusive(client, key):
+        asked_about = await load_once(ctx, key, lambda: load_invoice(client, invoice_id, lines=True))
         inv = await load_once(ctx, key, lambda: load_invoice(client, invoice_id, lines=True), fresh=True)
         asked = _asked(
             client_id=client_id, create_date=create_date, due_date=due_date, due_offset_days=due_offset_days,
             lines=lines, notes=notes, terms=terms, po_number=po_number, discount_percent=discount_percent,
         )  # fmt: skip
-        _invoice_question(inv, asked)  # refusals again, on the invoice as it is now (e.g. paid meanwhile)
+        # Refusals again, on the invoice as it is now (e.g. paid meanwhile); a draft sent since the
+        # resolver looked at it needs the question the user was never asked.
+        if _invoice_question(inv, asked) is not None and _invoice_question(asked_about, asked) is None:
+            raise ToolError(
+                f"{_name(inv, first=True)} was sent since this call began; nothing was changed. Call update_invoice "
+                "again: the user will be asked first."
+            )
         issue = create_date or inv.create_date or await client.today()
         offset = due_offset_days
         if due_date is not None:
