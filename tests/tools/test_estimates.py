@@ -31,7 +31,7 @@ def settings() -> Settings:
 
 @pytest.fixture
 async def mcp(sandbox: Sandbox, settings: Settings, mode: str) -> AsyncIterator[Client]:
-    async with Client(build_server(settings, sandbox=sandbox), mode=mode) as client:  # type: ignore[arg-type]
+    async with Client(build_server(settings, sandbox=sandbox), mode=mode) as client:
         yield client
 
 
@@ -63,7 +63,12 @@ HARD_LINES = [
         "taxes": [{"name": "GST", "percent": "5"}, {"name": "QST", "percent": "9.975", "compound": True}],
     },
     {"name": "Hosting", "qty": "0.0007", "unit_cost": "1234.56", "taxes": [{"name": "VAT", "percent": "21.125"}]},
-    {"name": "Travel", "qty": "1", "unit_cost": "0.05", "taxes": [{"name": "A", "percent": "7"}, {"name": "B", "percent": "3.333"}]},
+    {
+        "name": "Travel",
+        "qty": "1",
+        "unit_cost": "0.05",
+        "taxes": [{"name": "A", "percent": "7"}, {"name": "B", "percent": "3.333"}],
+    },
 ]
 
 

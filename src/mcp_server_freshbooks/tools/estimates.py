@@ -390,9 +390,7 @@ async def _act_on(
     return after, settled
 
 
-@tool(
-    toolset=TOOLSET, title="Send estimate", read_only=False, idempotent=False, not_found=NOT_FOUND_ESTIMATE
-)
+@tool(toolset=TOOLSET, title="Send estimate", read_only=False, idempotent=False, not_found=NOT_FOUND_ESTIMATE)
 async def send_estimate(
     ctx: Context[Any, Any],
     estimate_id: Annotated[int, Field(ge=1, description="Estimate id")],
@@ -416,9 +414,7 @@ async def send_estimate(
     return respond(out, f"Emailed {row_text(out.estimate)} once to {', '.join(email_to)}{note}.")
 
 
-@tool(
-    toolset=TOOLSET, title="Accept estimate", read_only=False, idempotent=False, not_found=NOT_FOUND_ESTIMATE
-)
+@tool(toolset=TOOLSET, title="Accept estimate", read_only=False, idempotent=False, not_found=NOT_FOUND_ESTIMATE)
 async def accept_estimate(
     ctx: Context[Any, Any],
     estimate_id: Annotated[int, Field(ge=1, description="Estimate id")],
