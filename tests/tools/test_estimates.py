@@ -193,3 +193,22 @@ async def test_a_compound_first_tax_is_refused_with_nothing_written(mcp: Client,
     bad = [{"name": "x", "qty": "1", "unit_cost": "1.00", "taxes": [{"name": "A", "percent": "5", "compound": True}]}]
     text = await call_error(mcp, "create_estimate", {"client_id": c["id"], "lines": bad})
     assert "second tax" in text and len(sandbox.write_log) == before
+
+
+async def test_quote_to_invoice_prompt_names_only_real_tools(mcp: Client) -> None:
+    from test_prompts import check_text
+
+    tools = {t.name: t.input_schema for t in (await mcp.list_tools()).tools}
+    assert "quote_to_invoice" in {p.name for p in (await mcp.list_prompts()).prompts}
+    for args in ({}, {"client": "Acme"}, {"client": "12"}):
+        result = await mcp.get_prompt("quote_to_invoice", args)
+        text = result.messages[0].content.text  # type: ignore[union-attr]
+        problems, called = check_text(text, tools)
+        assert not problems, problems
+        assert {"create_estimate", "send_estimate", "accept_estimate", "convert_estimate_to_invoice"} <= set(called)
+        assert ("find_client" in called) == (args.get("client") == "Acme")
+
+
+async def test_quote_to_invoice_prompt_is_absent_when_read_only(sandbox: Sandbox, settings: Settings) -> None:
+    async with Client(build_server(settings.with_overrides(read_only=True), sandbox=sandbox)) as client:
+        assert "quote_to_invoice" not in {p.name for p in (await client.list_prompts()).prompts}

@@ -130,6 +130,11 @@ _WRITE_TOOLS = frozenset(
         "record_payment",
         "create_expense",
         "invoice_unbilled_time",
+        "create_estimate",
+        "update_estimate",
+        "send_estimate",
+        "accept_estimate",
+        "convert_estimate_to_invoice",
     }
 )
 
@@ -560,6 +565,64 @@ def _bill_unbilled_time(available: Available) -> Prompt:
     )
 
 
+# ---------------------------------------------------------------------------- quote_to_invoice
+
+QUOTE_REQUIRES = frozenset({"create_estimate", "get_estimate", "convert_estimate_to_invoice"})
+
+
+def quote_to_invoice_text(client: str | None, available: Available) -> str:
+    who = (client or "").strip()
+    if len(who) > 100:
+        raise _bad_argument("Invalid argument client: at most 100 characters (a name or a client id).")
+    steps = []
+    if who and not who.isdigit() and "find_client" in available:
+        steps.append(f"Call `find_client(query={json.dumps(who)})` for the client id (ask me if several match).")
+    if "list_estimates" in available:
+        steps.append(
+            'If I already quoted this work, find the estimate with `list_estimates(client_id=<id>, status="accepted")` '
+            "(or without status) and go to the conversion step."
+        )
+    steps += [
+        "Agree the quote with me: each line's name, qty, unit_cost and taxes (name and percent; a second tax may "
+        "be compound, charged on the first), and any discount percent (it comes off before tax).",
+        "Call `create_estimate(client_id=<id>, lines=<lines>, discount_percent=<percent>)` once. Show me the "
+        "lines and the total; if total_matches is false, stop and show me both totals.",
+    ]
+    if "send_estimate" in available:
+        steps.append('Only if I ask, email it: `send_estimate(estimate_id=<id>, email_to=["<address>"])`.')
+    if "accept_estimate" in available:
+        steps.append("When I say the client accepted, record it with `accept_estimate(estimate_id=<id>)`.")
+    steps += [
+        "Convert it: `convert_estimate_to_invoice(estimate_id=<id>)` makes a draft invoice with every line, tax "
+        "and discount. Check that totals_equal is true and both totals match to the cent. If it says the "
+        "estimate was already converted, show me that invoice; use allow_again=true only if I ask for a second "
+        "invoice.",
+    ]
+    if "get_invoice" in available:
+        steps.append("Show me the draft with `get_invoice(invoice_id=<invoice_id>)`.")
+    if "send_invoice" in available:
+        steps.append('Send it only if I ask: `send_invoice(invoice_id=<invoice_id>, email_to=["<address>"])`.')
+    target = f"client {who}" if who else "a client (ask me which)"
+    return f"Quote work for {target}, then invoice it from the quote.\n\n{_steps(steps)}\n\n{_house_rules(available)}"
+
+
+def _quote_to_invoice(available: Available) -> Prompt:
+    def quote_to_invoice(
+        client: Annotated[str | None, Field(description="Client name or id (optional).")] = None,
+    ) -> str:
+        return quote_to_invoice_text(client, available)
+
+    return BookkeepingPrompt.from_function(
+        quote_to_invoice,
+        name="quote_to_invoice",
+        title="Quote to invoice",
+        description=(
+            "Quote work as an estimate, send it, record the client's acceptance, then convert it into a draft "
+            "invoice with the same lines, taxes and discount, totals checked to the cent."
+        ),
+    )
+
+
 PROMPTS: tuple[PromptDef, ...] = (
     PromptDef("month_end_close", MONTH_END_REQUIRES, _month_end_close),
     PromptDef("chase_overdue_invoices", CHASE_REQUIRES, _chase_overdue_invoices),
@@ -567,4 +630,5 @@ PROMPTS: tuple[PromptDef, ...] = (
     PromptDef("new_client_onboarding", ONBOARDING_REQUIRES, _new_client_onboarding),
     PromptDef("cash_position_snapshot", CASH_REQUIRES, _cash_position_snapshot),
     PromptDef("bill_unbilled_time", BILL_TIME_REQUIRES, _bill_unbilled_time),
+    PromptDef("quote_to_invoice", QUOTE_REQUIRES, _quote_to_invoice),
 )
