@@ -6,6 +6,7 @@ Expected values come from the sandbox's own records; the sandbox computes its to
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
 from decimal import Decimal
 from typing import Any
 
@@ -212,3 +213,55 @@ async def test_quote_to_invoice_prompt_names_only_real_tools(mcp: Client) -> Non
 async def test_quote_to_invoice_prompt_is_absent_when_read_only(sandbox: Sandbox, settings: Settings) -> None:
     async with Client(build_server(settings.with_overrides(read_only=True), sandbox=sandbox)) as client:
         assert "quote_to_invoice" not in {p.name for p in (await client.list_prompts()).prompts}
+
+
+async def test_convert_and_send_exactly_once_under_dropped_replies(sandbox: Sandbox) -> None:
+    """3 sessions, 30% of write replies lost (half of those applied): each estimate is converted twice
+    at once and emailed once. Never two invoices from one estimate, never two emails; an error names
+    what to check, and a success means it happened exactly once."""
+    import anyio
+    import httpx
+
+    from mcp_server_freshbooks.freshbooks import StaticTokenSource
+
+    base = {"api_url": "http://freshbooks.test", "request_timeout": 0.2, "toolsets": TOOLSETS}
+    settings = load_settings(environ={}, use_dotenv=False).with_overrides(**base)
+    estimates = [e for e in sandbox.db.estimates.values() if e["status"] in (1, 2, 3, 5)][:6]
+    before = set(sandbox.db.invoices)
+    sandbox.set_faults(drop_rate=0.3)
+    results: list[tuple[int, str, bool, str]] = []
+    async with AsyncExitStack() as stack:
+        sessions = []
+        for i in range(3):
+            server = build_server(
+                settings,
+                transport=httpx.ASGITransport(app=sandbox.app),
+                token_source=StaticTokenSource(sandbox.access_token),
+            )
+            sessions.append(await stack.enter_async_context(Client(server, mode="auto" if i % 2 else "legacy")))
+
+        async def one(client: Client, eid: int, tool: str, args: dict[str, Any]) -> None:
+            result = await client.call_tool(tool, {"estimate_id": eid, "confirm": True, **args})
+            text = " ".join(getattr(c, "text", "") for c in result.content)
+            assert "Traceback" not in text
+            results.append((eid, tool, bool(result.is_error), text))
+
+        async with anyio.create_task_group() as tg:
+            for n, est in enumerate(estimates):
+                tg.start_soon(one, sessions[n % 3], est["id"], "convert_estimate_to_invoice", {})
+                tg.start_soon(one, sessions[(n + 1) % 3], est["id"], "convert_estimate_to_invoice", {})
+                tg.start_soon(one, sessions[(n + 2) % 3], est["id"], "send_estimate", {"email_to": ["a@b.co"]})
+    sandbox.set_faults(drop_rate=0.0)
+    new = [sandbox.db.invoices[i] for i in set(sandbox.db.invoices) - before]
+    for est in estimates:
+        made = [i for i in new if i["estimateid"] == est["id"]]
+        assert len(made) <= 1, f"estimate {est['id']} converted {len(made)} times"
+        converts = [r for r in results if r[0] == est["id"] and r[1] == "convert_estimate_to_invoice"]
+        if any(not err for _, _, err, _ in converts):
+            assert len(made) == 1 and amount(made[0]) == amount(est)
+        for _, _, err, text in converts:
+            if err and not made:
+                assert "try again" not in text.lower() or "nothing was" in text.lower(), text
+        emails = sandbox.emails_sent(est["id"], "estimate")
+        (send,) = [r for r in results if r[0] == est["id"] and r[1] == "send_estimate"]
+        assert emails <= 1 and (send[2] or emails == 1), send[3]
