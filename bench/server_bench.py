@@ -66,7 +66,7 @@ def compact(data: Any) -> int:
 
 async def sizes() -> dict[str, float]:
     sb = Sandbox(SandboxOptions(seed=7))
-    settings = load_settings(environ={}, use_dotenv=False)
+    settings = load_settings(environ={"FRESHBOOKS_TOOLSETS": "all"}, use_dotenv=False)  # client_admin is opt-in
     async with Client(build_server(settings, sandbox=sb)) as client:  # type: ignore[arg-type]
         tools = (await client.list_tools()).tools
         entries = {t.name: t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools}

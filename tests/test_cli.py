@@ -28,7 +28,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def test_tools_demo_lists_the_client_tools(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["tools", "--demo"]) == 0
+    assert main(["tools", "--demo", "--toolsets", "clients,client_admin"]) == 0
     lines = capsys.readouterr().out.splitlines()
     by_name = {line.split()[0]: line.split()[1] for line in lines if line.strip()}
     assert by_name["find_client"] == "read" and by_name["get_client"] == "read"

@@ -117,7 +117,7 @@ def test_env_example_is_a_valid_configuration(tmp_path: Path) -> None:
 
 def test_toolsets_named_in_readme_exist() -> None:
     line = next(row for row in _table_rows(_section("Configuration")) if row[0] == "`FRESHBOOKS_TOOLSETS`")
-    named = set(re.findall(r"`([a-z]+)`", line[2])) - {"all"}
+    named = set(re.findall(r"`([a-z_]+)`", line[2])) - {"all"}
     assert named == set(KNOWN_TOOLSETS)
 
 

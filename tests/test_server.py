@@ -30,6 +30,7 @@ async def tool_map(settings: Settings, sandbox: Sandbox, mode: str = "auto") -> 
 
 
 async def test_read_only_mode_hides_every_write_tool(settings: Settings, sandbox: Sandbox, mode: str) -> None:
+    settings = settings.with_overrides(toolsets="all")  # client_admin is opt-in (#12)
     full = await tool_map(settings, sandbox, mode)
     read_only = await tool_map(settings.with_overrides(read_only=True), sandbox, mode)
     assert set(full) >= CLIENT_WRITES and set(full) >= CLIENT_READS
@@ -53,7 +54,7 @@ async def test_read_only_mode_refuses_a_write_call(settings: Settings, sandbox: 
 @pytest.mark.parametrize(
     ("toolsets", "must", "must_not"),
     [
-        ("clients", CLIENT_READS | CLIENT_WRITES, {"whoami"}),
+        ("clients,client_admin", CLIENT_READS | CLIENT_WRITES, {"whoami"}),
         ("identity", {"whoami"}, CLIENT_READS),
         ("identity,clients", {"whoami", "find_client"}, set()),
     ],
@@ -78,7 +79,7 @@ async def test_instructions_are_sent(settings: Settings, sandbox: Sandbox, mode:
 
 
 async def test_every_tool_is_fully_described(settings: Settings, sandbox: Sandbox) -> None:
-    tools = await tool_map(settings, sandbox)
+    tools = await tool_map(settings.with_overrides(toolsets="all"), sandbox)
     assert tools
     for name, tool in tools.items():
         assert tool.title, name
@@ -195,9 +196,10 @@ async def test_dynamic_enable_sends_tools_list_changed_in_the_handshake_era(
         found = await client.call_tool("find_client", {"query": "a"})
     assert tools_capability is not None and tools_capability.list_changed is True
     assert before == TOOLSET_TOOLS
-    assert after == TOOLSET_TOOLS | CLIENT_READS | CLIENT_WRITES
+    clients_toolset = CLIENT_READS | {"create_client"}  # update/archive/restore are in client_admin (#12)
+    assert after == TOOLSET_TOOLS | clients_toolset
     assert enabled.structured_content is not None
-    assert set(enabled.structured_content["added"]) == CLIENT_READS | CLIENT_WRITES
+    assert set(enabled.structured_content["added"]) == clients_toolset
     assert again.structured_content is not None and again.structured_content["added"] == []
     assert not found.is_error
     notified = [m for m in received if isinstance(m, types.ToolListChangedNotification)]

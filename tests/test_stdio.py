@@ -24,7 +24,8 @@ def _params(tmp_path: Path, *args: str) -> StdioServerParameters:
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_serve_demo_over_stdio(tmp_path: Path, mode: str) -> None:
-    async with Client(_params(tmp_path, "serve", "--demo"), mode=mode) as client:  # type: ignore[arg-type]
+    serve = _params(tmp_path, "serve", "--demo", "--toolsets", "clients,client_admin")
+    async with Client(serve, mode=mode) as client:  # type: ignore[arg-type]
         assert client.instructions and "find_client" in client.instructions
         names = {t.name for t in (await client.list_tools()).tools}
         assert {"find_client", "get_client", "archive_client"} <= names

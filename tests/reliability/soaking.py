@@ -350,7 +350,7 @@ async def run_soak(cfg: SoakConfig) -> SoakReport:
     clean_sb, faulty_sb = _sandbox(cfg, False), _sandbox(cfg, True)
     reads = read_plan(clean_sb, cfg, rng)
     writes = write_plan(clean_sb, cfg, rng)
-    settings = load_settings(environ={}, use_dotenv=False)
+    settings = load_settings(environ={"FRESHBOOKS_TOOLSETS": "all"}, use_dotenv=False)
 
     # Expected read results, from the fault-free twin (in-process).
     expected = [Call(c.tool, dict(c.args)) for c in reads]

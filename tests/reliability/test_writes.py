@@ -305,7 +305,7 @@ from mcp_server_freshbooks.tools._base import AppState  # noqa: E402, F401
 
 def _settings(**overrides: Any) -> Settings:
     # In-process nothing stays in flight after a lost reply: a short deadline keeps settling short.
-    base = {"api_url": "http://freshbooks.test", "request_timeout": 0.2}
+    base = {"api_url": "http://freshbooks.test", "request_timeout": 0.2, "toolsets": "all"}
     return load_settings(environ={}, use_dotenv=False).with_overrides(**{**base, **overrides})
 
 

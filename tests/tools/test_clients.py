@@ -14,11 +14,20 @@ from mcp import Client
 from mcp.types import ElicitResult
 from tests.conftest import call_error, call_ok
 
-from mcp_server_freshbooks.config import Settings
+from mcp_server_freshbooks.config import DEFAULT_TOOLSETS, Settings, load_settings
 from mcp_server_freshbooks.sandbox import Sandbox
 from mcp_server_freshbooks.server import build_server
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """The default catalog plus client_admin (update, archive, restore are opt-in, #12)."""
+    return load_settings(
+        environ={"FRESHBOOKS_TOOLSETS": ",".join((*DEFAULT_TOOLSETS, "client_admin"))}, use_dotenv=False
+    )
+
 
 DRAFT_STATUS = 1  # FreshBooks invoice status 1 = draft (fact sheet §4)
 

@@ -12,11 +12,18 @@ import pytest
 from mcp import Client
 
 from conftest import call_error, call_ok
+from mcp_server_freshbooks.config import Settings, load_settings
 from mcp_server_freshbooks.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
 
 CRASH = ("Unexpected server error", "Traceback", "whether a write happened")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Every toolset: opt-in tools (update_client is in client_admin, #12) get the same refusals."""
+    return load_settings(environ={"FRESHBOOKS_TOOLSETS": "all"}, use_dotenv=False)
 
 
 @pytest.fixture(autouse=True)

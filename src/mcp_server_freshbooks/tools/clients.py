@@ -45,12 +45,21 @@ from ._output import Paged, Row, detailed, paging
 
 TOOLSET = Toolset(
     id="clients",
-    description="Find, read, create, update, archive and restore clients (customers).",
+    description="Find, read and create clients (customers).",
     default=True,
     instructions="find_client gives the client_id that the other tools take; get_client shows what one client owes.",
     resources=(CLIENTS,),
     scope_area="clients",
     write_lookup=client_lookup,
+)
+# Editing, archiving and restoring clients is rare: opt-in, so the default catalog stays small (#12).
+CLIENT_ADMIN = Toolset(
+    id="client_admin",
+    description="Update, archive and restore clients.",
+    default=False,
+    instructions="update_client changes a client's details; archive_client hides one, restore_client undoes it.",
+    resources=(CLIENTS,),
+    scope_area="clients",
 )
 
 NOT_FOUND = (
@@ -499,7 +508,7 @@ async def create_client(
     return respond(ClientWriteOut(client=_row(created, True), changed=True, message=message), message)
 
 
-@tool(toolset=TOOLSET, title="Update client", read_only=False, idempotent=True, not_found=NOT_FOUND)
+@tool(toolset=CLIENT_ADMIN, title="Update client", read_only=False, idempotent=True, not_found=NOT_FOUND)
 async def update_client(
     ctx: Context[Any, Any],
     client_id: Annotated[int, Field(ge=1, description="Client id (from find_client)")],
@@ -597,7 +606,12 @@ async def _confirm_archive(
 
 
 @tool(
-    toolset=TOOLSET, title="Archive client", read_only=False, destructive=True, idempotent=True, not_found=NOT_FOUND
+    toolset=CLIENT_ADMIN,
+    title="Archive client",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    not_found=NOT_FOUND,
 )
 async def archive_client(
     ctx: Context[Any, Any],
@@ -624,7 +638,7 @@ async def archive_client(
     return respond(ClientWriteOut(client=_row(rec, False), changed=True, message=message), message)
 
 
-@tool(toolset=TOOLSET, title="Restore client", read_only=False, idempotent=True, not_found=NOT_FOUND)
+@tool(toolset=CLIENT_ADMIN, title="Restore client", read_only=False, idempotent=True, not_found=NOT_FOUND)
 async def restore_client(
     ctx: Context[Any, Any],
     client_id: Annotated[int, Field(ge=1, description="Client id (find_client with include_archived)")],
@@ -654,3 +668,4 @@ __all__ = [
 
 
 TOOLS = (find_client, get_client, create_client, update_client, archive_client, restore_client)
+TOOLSETS = (TOOLSET, CLIENT_ADMIN)

@@ -20,7 +20,8 @@ from ._base import Toolset, spec_of
 
 DOMAINS = (identity, clients, invoices, payments, expenses, corrections, reports, time_tracking, projects, estimates)
 
-TOOLSETS: tuple[Toolset, ...] = tuple(domain.TOOLSET for domain in DOMAINS)
+# A module may split off rarely used tools into an opt-in toolset: it then lists both in TOOLSETS.
+TOOLSETS: tuple[Toolset, ...] = tuple(ts for domain in DOMAINS for ts in getattr(domain, "TOOLSETS", (domain.TOOLSET,)))
 ALL_TOOLS: tuple[Callable[..., Awaitable[Any]], ...] = tuple(fn for domain in DOMAINS for fn in domain.TOOLS)
 
 CATALOG_PATH = Path(__file__).with_name("_catalog.py")
