@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from .query import CLIENTS, Query
 from .types import Money, optional_text
 
 VIS_ACTIVE, VIS_DELETED, VIS_ARCHIVED = 0, 1, 2
@@ -96,6 +98,7 @@ class ClientRecord:
     note: str | None = None
     signup_date: str | None = None
     updated: str | None = None
+    username: str | None = None
     contacts: list[dict[str, Any]] = field(default_factory=list)
     outstanding: list[Money] = field(default_factory=list)
     overdue: list[Money] = field(default_factory=list)
@@ -154,12 +157,58 @@ class ClientRecord:
             note=optional_text(raw.get("note")),
             signup_date=optional_text(raw.get("signup_date")),
             updated=optional_text(raw.get("updated")),
+            username=optional_text(raw.get("username")),
             contacts=contacts,
             outstanding=_balances(raw.get("outstanding_balance")),
             overdue=_balances(raw.get("overdue_balance")),
             credit=_balances(raw.get("credit_balance")),
             draft=_balances(raw.get("draft_balance")),
         )
+
+
+# ---------------------------------------------------------------------- the classic client.list (#17)
+
+VIS_BY_STATUS = {"active": VIS_ACTIVE, "archived": VIS_ARCHIVED, "deleted": VIS_DELETED}
+
+# The classic API's client.create took a username and password for the client's login; the JSON API
+# has neither as an input (FreshBooks makes the login itself when the client opens what was sent).
+NO_LOGIN_FIELDS = (
+    "is not taken: FreshBooks' current API creates a client without a username or password (FreshBooks "
+    "makes the client's login itself when the client opens an invoice sent to them); leave it out"
+)
+
+
+def client_list_query(
+    *,
+    status: str,
+    email: str | None = None,
+    username: str | None = None,
+    organization: str | None = None,
+    updated_from: date | None = None,
+    updated_to: date | None = None,
+) -> Query:
+    """The classic `client.list` on the JSON API: newest first (descending client id), filtered.
+
+    `status` is active, archived, deleted, or any (FreshBooks' own default: active and archived).
+    FreshBooks has no username search: `user_like` (names, organization, email, username) narrows,
+    and `matches_username` keeps the exact matches. Update dates are inclusive at both ends.
+    """
+    q = Query(CLIENTS)
+    if status != "any":
+        q.equals("vis_state", VIS_BY_STATUS[status])
+    if email:
+        q.equals("email", email)
+    if organization:
+        q.like("organization", organization)
+    if username:
+        q.like("user", username)
+    if updated_from or updated_to:
+        q.between_dates("updated", updated_from, updated_to)
+    return q.sort("client_id", "desc")
+
+
+def matches_username(raw: dict[str, Any], username: str) -> bool:
+    return (optional_text(raw.get("username")) or "").casefold() == username.strip().casefold()
 
 
 def money_text(amounts: list[Money]) -> str:

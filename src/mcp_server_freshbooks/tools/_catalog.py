@@ -21,6 +21,7 @@ TOOLSETS: tuple[ToolsetInfo, ...] = (
     ToolsetInfo('identity', True, 'Who is signed in and which business the tools act on.', 'whoami shows the signed-in user and the business every tool works on.'),
     ToolsetInfo('clients', True, 'Find, read and create clients (customers).', 'find_client gives the client_id that the other tools take; get_client shows what one client owes.'),
     ToolsetInfo('client_admin', False, 'Update, archive and restore clients.', "update_client changes a client's details; archive_client hides one, restore_client undoes it."),
+    ToolsetInfo('client_directory', False, 'List every client (newest first, classic filters) and delete clients.', 'list_clients pages through all clients newest first; delete_client deletes one after the user confirms (restore_client undoes it).'),
     ToolsetInfo('invoices', True, 'List, read, create and send invoices; overdue receivables with aging.', 'list_overdue_invoices answers "who owes us what, and since when" with totals per currency and aging bucket; list_invoices and get_invoice show the rest.'),
     ToolsetInfo('payments', True, 'Record payments received against invoices and list them.', 'record_payment records money received on an invoice; list_payments shows what came in.'),
     ToolsetInfo('expenses', True, 'List, summarize and record expenses; the expense categories.', 'summarize_expenses answers "what did we spend on what"; list_expense_categories gives the category names the expense tools take.'),

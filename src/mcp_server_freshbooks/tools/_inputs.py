@@ -43,6 +43,7 @@ __all__ = [
     "IsoDate",
     "SingleLine",
     "WriteDate",
+    "explain_not_taken",
     "plain_argument_error",
 ]
 
@@ -237,6 +238,16 @@ def _rule(err: Any, allowed: list[str]) -> str:
     return re.sub(r"^(Input|String|List|Value|Decimal input) should (be|have)\b", r"must \2", message)
 
 
+# (tool, argument) -> why that tool deliberately does not take it (a caller who passes it learns why).
+NOT_TAKEN: dict[tuple[str, str], str] = {}
+
+
+def explain_not_taken(tool: str, arguments: tuple[str, ...], why: str) -> None:
+    """Declare arguments a caller may expect (from an older API) that `tool` refuses, and why."""
+    for name in arguments:
+        NOT_TAKEN[(tool, name)] = why
+
+
 def plain_argument_error(tool: str, exc: ValidationError, allowed: list[str] | None = None) -> str:
     """One sentence per bad field, naming it and the rule; no model names, links or echoed values.
 
@@ -245,7 +256,8 @@ def plain_argument_error(tool: str, exc: ValidationError, allowed: list[str] | N
     rules: dict[str, list[str]] = {}
     for err in exc.errors(include_url=False):
         path = _field_path(tuple(err["loc"]))
-        rule = _rule(err, allowed or [])
+        why = NOT_TAKEN.get((tool, path)) if err["type"] == "extra_forbidden" else None
+        rule = why or _rule(err, allowed or [])
         if rule not in rules.setdefault(path, []):
             rules[path].append(rule)
     problems = [f"{path} {' or '.join(found)}" for path, found in rules.items()]

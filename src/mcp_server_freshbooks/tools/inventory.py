@@ -15,10 +15,34 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from . import clients, corrections, estimates, expenses, identity, invoices, payments, projects, reports, time_tracking
+from . import (
+    client_directory,
+    clients,
+    corrections,
+    estimates,
+    expenses,
+    identity,
+    invoices,
+    payments,
+    projects,
+    reports,
+    time_tracking,
+)
 from ._base import Toolset, spec_of
 
-DOMAINS = (identity, clients, invoices, payments, expenses, corrections, reports, time_tracking, projects, estimates)
+DOMAINS = (
+    identity,
+    clients,
+    client_directory,
+    invoices,
+    payments,
+    expenses,
+    corrections,
+    reports,
+    time_tracking,
+    projects,
+    estimates,
+)
 
 # A module may split off rarely used tools into an opt-in toolset: it then lists both in TOOLSETS.
 TOOLSETS: tuple[Toolset, ...] = tuple(ts for domain in DOMAINS for ts in getattr(domain, "TOOLSETS", (domain.TOOLSET,)))
