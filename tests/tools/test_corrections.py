@@ -262,8 +262,13 @@ class Faulty:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.script: list[str] = []
+        self.break_reads = False  # every GET fails once a scripted write was seen
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("method") == "GET" and self.break_reads and not self.script:
+            await send({"type": "http.response.start", "status": 503, "headers": [(b"content-type", b"text/html")]})
+            await send({"type": "http.response.body", "body": b"<h1>503</h1>"})
+            return
         if scope.get("method") in ("PUT", "DELETE") and self.script:
             action = self.script.pop(0)
 
@@ -357,3 +362,15 @@ async def test_a_payment_deleted_under_dropped_replies_reopens_the_invoice_once(
             live = sum((amount(p["amount"]) for p in live_payments(sandbox, inv["id"])), D(0))
             assert amount(inv["outstanding"]) == amount(inv["amount"]) - live
     sandbox.set_faults(drop_rate=0.0)
+
+
+async def test_a_lost_correction_that_cannot_be_re_read_is_reported_unknown_not_retry(sandbox: Sandbox) -> None:
+    layer = Faulty(sandbox.app)
+    exp = next(e for e in sandbox.db.expenses.values() if e["vis_state"] == 0)
+    async with Client(_server(sandbox, layer)) as client:  # type: ignore[arg-type]
+        await call_ok(client, "list_expense_categories")  # categories cached before reads break
+        layer.script, layer.break_reads = ["500-after"] * 6, True
+        text = await call_error(client, "update_expense", {"expense_id": exp["id"], "notes": "maybe"})
+    assert exp["notes"] == "maybe"  # it did land
+    assert "may or may not have been applied" in text and "Do not simply retry" in text
+    assert "try again shortly" not in text.lower()

@@ -672,6 +672,14 @@ async def _settled(
             record: JSON | None = await client.get(resource, resource_id, includes=includes)
         except NotFoundError:
             record = None
+        except FreshBooksError as exc:
+            reconcile_stats.unresolved += 1
+            raise WriteOutcomeUnknownError(
+                f"{error.message.rstrip('.')}; re-reading {resource.singular} {resource_id} failed too "
+                f"({exc.message.rstrip('.')}). The change may or may not have been applied: look at the "
+                f"{resource.singular} before repeating it",
+                method="PUT",
+            ) from None
         if landed(record):
             reconcile_stats.found_applied += 1
             return True, record
