@@ -7,6 +7,7 @@ currency (FreshBooks keeps one rate per service; the list of rates has no paging
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -30,6 +31,7 @@ async def _comments(api: FreshBooksClient, subpath: str, params: list[tuple[str,
 
 async def list_services(api: FreshBooksClient) -> list[Service]:
     """Every active service with its rate ("there are no filters for services": all pages are read)."""
+    rates_body = asyncio.ensure_future(_comments(api, "service_rates"))  # read beside the services
     rows: list[dict[str, Any]] = []
     page, pages = 1, 1
     while page <= pages:
@@ -39,7 +41,7 @@ async def list_services(api: FreshBooksClient) -> list[Service]:
         meta: dict[str, Any] = body["meta"] if isinstance(body.get("meta"), dict) else {}
         pages = to_int(meta.get("pages"), 1)
         page += 1
-    body = await _comments(api, "service_rates")
+    body = await rates_body
     rates: dict[int, Decimal] = {}
     for r in (body.get("service_rates") if isinstance(body, dict) else None) or []:
         if isinstance(r, dict) and r.get("rate") not in (None, ""):

@@ -21,7 +21,7 @@ import asyncio
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
@@ -263,3 +263,68 @@ async def mark_billed(api: FreshBooksClient, ids: Iterable[int]) -> tuple[list[i
 
     await asyncio.gather(*(one(i) for i in sorted(set(ids))))
     return sorted(done), failed
+
+
+# ---------------------------------------------------------------------- summaries
+
+SummaryGroup = Literal["client", "project", "service", "team_member", "week", "month"]
+
+
+class Tally:
+    """Seconds of one group: all, billable, billed, unbilled billable; value = sum(seconds x rate)."""
+
+    __slots__ = ("billable", "billed", "seconds", "unbilled", "value_seconds")
+
+    def __init__(self) -> None:
+        self.seconds = self.billable = self.billed = self.unbilled = 0
+        self.value_seconds = Decimal(0)  # exact; divided by 3600 once, at the end
+
+    def add(self, e: TimeEntry, rate: Decimal | None) -> None:
+        self.seconds += e.seconds
+        if e.billable:
+            self.billable += e.seconds
+            self.value_seconds += e.seconds * (rate or 0)
+            if not e.billed:
+                self.unbilled += e.seconds
+        if e.billed:
+            self.billed += e.seconds
+
+    @property
+    def value(self) -> Decimal:
+        return (self.value_seconds / HOUR).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def group_key(e: TimeEntry, group_by: SummaryGroup) -> str:
+    if group_by == "week":
+        return (e.day - timedelta(days=e.day.weekday())).isoformat()
+    if group_by == "month":
+        return e.day.isoformat()[:7]
+    value = {"client": e.client_id, "project": e.project_id, "service": e.service_id, "team_member": e.identity_id}[
+        group_by
+    ]
+    return str(value) if value else "none"
+
+
+class TimeSummary:
+    """Hours per group, fed page by page: memory grows with the groups, never with the entries."""
+
+    def __init__(self, group_by: SummaryGroup, projects: dict[int, Project], services: dict[int, Service]) -> None:
+        self.group_by = group_by
+        self.projects, self.services = projects, services
+        self.groups: dict[str, Tally] = {}
+        self.total = Tally()
+        self.count = 0
+        self.unrated_seconds = 0  # billable time no rate applies to (left out of value)
+
+    def add(self, entries: Iterable[TimeEntry]) -> None:
+        for e in entries:
+            self.count += 1
+            rate, _ = rate_for(e, self.projects, self.services, None)
+            if e.billable and rate is None:
+                self.unrated_seconds += e.seconds
+            key = group_key(e, self.group_by)
+            tally = self.groups.get(key)
+            if tally is None:
+                tally = self.groups[key] = Tally()
+            tally.add(e, rate)
+            self.total.add(e, rate)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
-from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
@@ -24,12 +24,14 @@ from ..freshbooks.time_billing import (
     GroupBy,
     Leftover,
     Plan,
+    SummaryGroup,
+    Tally,
+    TimeSummary,
     hours,
     invoice_body,
     leftovers,
     mark_billed,
     plan,
-    rate_for,
 )
 from ..freshbooks.time_entries import (
     MAX_SECONDS,
@@ -43,7 +45,6 @@ from ..freshbooks.time_entries import (
     local_start,
     time_page,
     update_time_entry,
-    week_start,
     wire_instant,
 )
 from ..freshbooks.types import Money, zone
@@ -397,8 +398,6 @@ async def delete_time_entry_tool(
 
 # ---------------------------------------------------------------------- summarize_time
 
-SummaryGroup = Literal["client", "project", "service", "team_member", "week", "month"]
-
 
 class TimeGroup(BaseModel):
     key: str = Field(description="An id, 'none', YYYY-MM or the Monday of the week")
@@ -419,49 +418,17 @@ class SummarizeTimeOut(BaseModel):
     unrated_hours: str = Field(description="Billable hours with no rate (not in value)")
 
 
-class _Acc:
-    __slots__ = ("billable", "billed", "seconds", "unbilled", "value")
-
-    def __init__(self) -> None:
-        self.seconds = self.billable = self.billed = self.unbilled = 0
-        self.value = Decimal(0)
-
-    def add(self, e: TimeEntry, value: Decimal) -> None:
-        self.seconds += e.seconds
-        if e.billable:
-            self.billable += e.seconds
-            self.value += value
-            if not e.billed:
-                self.unbilled += e.seconds
-        if e.billed:
-            self.billed += e.seconds
-
-    def out(self, key: str, label: str) -> TimeGroup:
-        return TimeGroup(
-            key=key,
-            label=label,
-            hours=_h(self.seconds),
-            billable_hours=_h(self.billable),
-            non_billable_hours=_h(self.seconds - self.billable),
-            billed_hours=_h(self.billed),
-            unbilled_billable_hours=_h(self.unbilled),
-            value=f"{(self.value / 3600).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}",
-        )
-
-
-def _group_key(group_by: SummaryGroup) -> Callable[[TimeEntry], str]:
-    def key(e: TimeEntry) -> str:
-        value: object = {
-            "client": e.client_id,
-            "project": e.project_id,
-            "service": e.service_id,
-            "team_member": e.identity_id,
-            "week": week_start(e.day).isoformat(),
-            "month": e.day.isoformat()[:7],
-        }[group_by]
-        return str(value) if value else "none"
-
-    return key
+def _group_out(tally: Tally, key: str, label: str) -> TimeGroup:
+    return TimeGroup(
+        key=key,
+        label=label,
+        hours=_h(tally.seconds),
+        billable_hours=_h(tally.billable),
+        non_billable_hours=_h(tally.seconds - tally.billable),
+        billed_hours=_h(tally.billed),
+        unbilled_billable_hours=_h(tally.unbilled),
+        value=f"{tally.value:f}",
+    )
 
 
 @tool(toolset=TOOLSET, title="Summarize time", read_only=True, idempotent=True)
@@ -478,29 +445,16 @@ async def summarize_time(
     entry (with progress), so totals are exact. list_time_entries shows the entries."""
     _check_range(date_from, date_to)
     client = fb(ctx)
-    projects, services = await _projects(client), await _services(client)
-    key_of = _group_key(group_by)
-    groups: dict[str, _Acc] = defaultdict(_Acc)
-    total, unrated = _Acc(), 0
-    count = 0
-    seen: set[int] = set()
+    projects, services = await asyncio.gather(_projects(client), _services(client))
+    summary = TimeSummary(group_by, projects, services)
 
     async def progress(done: int, pages: int) -> None:
         await ctx.report_progress(done, pages, f"Read {done} of {pages} pages of time entries")
 
     flt = TimeFilter(client_id=client_id, project_id=project_id, date_from=date_from, date_to=date_to)
     async for page in iter_time_pages(client, flt, on_progress=progress):
-        for e in page.entries:
-            if e.id in seen:
-                continue
-            seen.add(e.id)
-            count += 1
-            rate, _ = rate_for(e, projects, services, None)
-            if e.billable and rate is None:
-                unrated += e.seconds
-            value = Decimal(e.seconds) * (rate or 0) if e.billable else Decimal(0)  # exact: / 3600 once, at the end
-            groups[key_of(e)].add(e, value)
-            total.add(e, value)
+        summary.add(page.entries)
+    groups = summary.groups
     labels: dict[str, str] = {}
     if group_by == "client":
         ids = [int(k) for k in groups if k != "none"]
@@ -516,13 +470,14 @@ async def summarize_time(
         ordered = sorted(groups.items())
     out = SummarizeTimeOut(
         group_by=group_by,
-        groups=[acc.out(k, labels.get(k, k if k != "none" else f"no {group_by}")) for k, acc in ordered],
-        total=total.out("total", "All entries"),
-        entries=count,
-        unrated_hours=_h(unrated),
+        groups=[_group_out(acc, k, labels.get(k, k if k != "none" else f"no {group_by}")) for k, acc in ordered],
+        total=_group_out(summary.total, "total", "All entries"),
+        entries=summary.count,
+        unrated_hours=_h(summary.unrated_seconds),
     )
     lines = [f"{g.label}: {g.hours} h ({g.unbilled_billable_hours} h unbilled), value {g.value}" for g in out.groups]
-    head = f"{count} entries, {out.total.hours} h ({out.total.billable_hours} h billable), value {out.total.value}."
+    total = out.total
+    head = f"{summary.count} entries, {total.hours} h ({total.billable_hours} h billable), value {total.value}."
     return respond(out, "\n".join([head, *lines]))
 
 

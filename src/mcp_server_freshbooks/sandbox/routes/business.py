@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -89,13 +90,22 @@ async def _collection(request: Request, res: Resource) -> Response:
         log_write(request, res.name, rec["id"])
         return json_response({res.name: res.wire_one(sb.books, rec)})
     q = Q.parse_query(request.url.query)
-    recs = _listed(sb, res, q)
+    # With --list-cache, a repeated query (the next page) reuses the filtered list and its totals,
+    # as the accounting routes do; every applied write clears the cache (log_write).
+    cache_key = (res.name, tuple(sorted(p for p in parse_qsl(request.url.query) if p[0] not in ("page", "per_page"))))
+    cached = sb._list_cache.get(cache_key) if sb.options.list_cache else None
+    if cached is None:
+        recs = _listed(sb, res, q)
+        cached = [{"meta": res.list_meta(recs)}, *recs] if res.paged else recs
+        if sb.options.list_cache:
+            sb._list_cache[cache_key] = cached
+    recs, extra = (cached[1:], cached[0]["meta"]) if res.paged else (cached, {})
     if not res.paged:
         return json_response({res.plural: [res.wire_row(sb.books, r) for r in recs]})
     page = Q.paginate(recs, q, res.per_page or DEFAULT_PER_PAGE, _page_error)
     meta = {"page": page.page, "pages": page.pages, "per_page": page.per_page, "total": page.total}
     rows = [res.wire_row(sb.books, r) for r in page.items]
-    return json_response({res.plural: rows, "meta": {**meta, **res.list_meta(recs)}})
+    return json_response({res.plural: rows, "meta": {**meta, **extra}})
 
 
 async def _item(request: Request, res: Resource) -> Response:
