@@ -15,11 +15,18 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from mcp_server_freshbooks.config import Settings
+from mcp_server_freshbooks.config import DEFAULT_TOOLSETS, Settings, load_settings
 from mcp_server_freshbooks.sandbox import Sandbox
 from mcp_server_freshbooks.server import build_server
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """The default catalog plus the opt-in client_admin and expenses toolsets (#12): the tools used here."""
+    everyday = ",".join((*DEFAULT_TOOLSETS, "client_admin", "expenses"))
+    return load_settings(environ={"FRESHBOOKS_TOOLSETS": everyday}, use_dotenv=False)
 
 ALL_PROMPTS = {
     "month_end_close",

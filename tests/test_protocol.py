@@ -11,9 +11,17 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, METHOD_NOT_FOUND
 from tests.conftest import call_error
 
+from mcp_server_freshbooks.config import DEFAULT_TOOLSETS, Settings, load_settings
 from mcp_server_freshbooks.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """The default catalog plus the opt-in client_admin and expenses toolsets (#12): the tools used here."""
+    everyday = ",".join((*DEFAULT_TOOLSETS, "client_admin", "expenses"))
+    return load_settings(environ={"FRESHBOOKS_TOOLSETS": everyday}, use_dotenv=False)
 
 # what pydantic's own text would leak: its docs link, its wording, our argument-model class names
 LEAKS = re.compile(

@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 
 from mcp_server_freshbooks.cli import COMMANDS, build_parser
-from mcp_server_freshbooks.config import ENV_PREFIX, KNOWN_TOOLSETS, Settings, load_settings
+from mcp_server_freshbooks.config import DEFAULT_TOOLSETS, ENV_PREFIX, KNOWN_TOOLSETS, Settings, load_settings
 from mcp_server_freshbooks.sandbox import Sandbox
 from mcp_server_freshbooks.sandbox.cli import build_parser as build_sandbox_parser
 from mcp_server_freshbooks.server import build_server
@@ -89,7 +89,8 @@ def test_readme_promises_no_command_that_needs_an_unpublished_release() -> None:
 
 @pytest.mark.anyio
 async def test_prompts_table_matches_prompts_list(sandbox: Sandbox, settings: Settings) -> None:
-    async with Client(build_server(settings, sandbox=sandbox)) as client:
+    everyday = settings.with_overrides(toolsets=",".join((*DEFAULT_TOOLSETS, "client_admin", "expenses")))  # #12
+    async with Client(build_server(everyday, sandbox=sandbox)) as client:
         prompts = (await client.list_prompts()).prompts
     rows = {row[0].strip("`"): row[1] for row in _table_rows(_section("Prompts"))}
     assert sorted(rows) == sorted(p.name for p in prompts)

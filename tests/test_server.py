@@ -265,7 +265,9 @@ async def test_a_refusal_names_the_scope_its_toolset_declares(
     settings: Settings, sandbox: Sandbox, tool: str, arguments: dict[str, Any], fragment: str, scope: str
 ) -> None:
     server = build_server(
-        settings, transport=_Forbidding(sandbox, fragment), token_source=StaticTokenSource(sandbox.access_token)
+        settings.with_overrides(toolsets="all"),  # expenses is opt-in (#12)
+        transport=_Forbidding(sandbox, fragment),
+        token_source=StaticTokenSource(sandbox.access_token),
     )
     async with Client(server) as client:
         result = await client.call_tool(tool, arguments)

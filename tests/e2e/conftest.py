@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from mcp_server_freshbooks.config import DEFAULT_TOOLSETS
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INSPECTOR = ROOT / ".ci" / "node" / "node_modules" / ".bin" / "inspector"
 TOOL_ERROR_EXIT = 5  # the Inspector CLI's exit code for a tools/call result with isError: true
@@ -136,6 +138,10 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path, dead
     raise AssertionError(f"server did not listen on 127.0.0.1:{port} in time")
 
 
+# The default catalog plus the opt-in toolsets these tests use (client_admin, expenses; #12).
+EVERYDAY = ",".join((*DEFAULT_TOOLSETS, "client_admin", "expenses"))
+
+
 def start_http_server(server_bin: Path, cwd: Path, *extra: str) -> HttpServer:
     port = free_port()
     token = secrets.token_urlsafe(24)
@@ -143,6 +149,7 @@ def start_http_server(server_bin: Path, cwd: Path, *extra: str) -> HttpServer:
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(cwd),
         "FRESHBOOKS_MCP_HTTP_TOKEN": token,
+        "FRESHBOOKS_TOOLSETS": EVERYDAY,
     }
     log = cwd / f"server-{port}.log"
     with log.open("wb") as sink:  # a file, not a pipe nobody reads: a chatty server can never block

@@ -19,7 +19,7 @@ from mcp_server_freshbooks.config import load_settings
 from mcp_server_freshbooks.sandbox import Sandbox, SandboxOptions
 from mcp_server_freshbooks.server import DEMO_SEED, build_server
 
-from .conftest import STRICT_SCHEMA_EXIT, TOOL_ERROR_EXIT, HttpServer, start_http_server, stop
+from .conftest import EVERYDAY, STRICT_SCHEMA_EXIT, TOOL_ERROR_EXIT, HttpServer, start_http_server, stop
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,7 @@ def expected_tools() -> dict[str, bool]:
     import anyio
 
     async def listing() -> dict[str, bool]:
-        settings = load_settings(environ={}, use_dotenv=False)
+        settings = load_settings(environ={"FRESHBOOKS_TOOLSETS": EVERYDAY}, use_dotenv=False)
         async with Client(build_server(settings, demo=True)) as client:
             tools = (await client.list_tools()).tools
         return {t.name: bool(t.annotations and t.annotations.read_only_hint) for t in tools}
@@ -61,7 +61,7 @@ def expected_tools() -> dict[str, bool]:
 
 @pytest.fixture(scope="module")
 def stdio(server_bin: Path) -> list[str]:
-    return [str(server_bin), "serve", "--demo"]
+    return [str(server_bin), "serve", "--demo", "--toolsets", EVERYDAY]
 
 
 # ------------------------------------------------------------------------------------------ stdio

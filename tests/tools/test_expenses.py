@@ -15,11 +15,18 @@ import pytest
 from mcp import Client
 
 from conftest import call_error, call_ok
-from mcp_server_freshbooks.config import Settings
+from mcp_server_freshbooks.config import DEFAULT_TOOLSETS, Settings, load_settings
 from mcp_server_freshbooks.sandbox import Sandbox, SandboxOptions
 from mcp_server_freshbooks.server import build_server
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """The default catalog plus the opt-in client_admin and expenses toolsets (#12): the tools used here."""
+    everyday = ",".join((*DEFAULT_TOOLSETS, "client_admin", "expenses"))
+    return load_settings(environ={"FRESHBOOKS_TOOLSETS": everyday}, use_dotenv=False)
 
 Totals = dict[str, Decimal]
 
@@ -105,11 +112,10 @@ async def custom() -> AsyncIterator[Any]:
     """Open a client on a custom sandbox: `async with custom(sb, mode) as client`."""
     from contextlib import asynccontextmanager
 
-    from mcp_server_freshbooks.config import load_settings
-
     @asynccontextmanager
     async def open_(sb: Sandbox, mode: str = "auto", **kw: Any) -> AsyncIterator[Client]:
-        settings = load_settings(environ={}, use_dotenv=False)
+        everyday = ",".join((*DEFAULT_TOOLSETS, "client_admin", "expenses"))  # expenses is opt-in (#12)
+        settings = load_settings(environ={"FRESHBOOKS_TOOLSETS": everyday}, use_dotenv=False)
         async with Client(build_server(settings, sandbox=sb), mode=mode, **kw) as client:  # type: ignore[arg-type]
             yield client
 

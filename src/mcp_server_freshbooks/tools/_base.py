@@ -65,7 +65,7 @@ __all__ = [
 
 ResponseFormat = Literal["concise", "detailed"]
 RESPONSE_FORMAT_DESCRIPTION = (
-    "detailed: every field FreshBooks has"
+    "detailed: all fields"
 )
 
 

@@ -18,12 +18,12 @@ from ._inputs import FREE_TEXT, ONE_LINE, PLAIN_AMOUNT
 
 class TaxIn(BaseModel):
     name: Annotated[
-        str, Field(min_length=1, max_length=40, description="Tax name, e.g. 'HST'"), ONE_LINE
+        str, Field(min_length=1, max_length=40, description="Tax name"), ONE_LINE
     ]
     percent: Annotated[
-        Decimal, Field(ge=0, le=100, decimal_places=3, description="Percent, e.g. '13'"), PLAIN_AMOUNT
+        Decimal, Field(ge=0, le=100, decimal_places=3, description="Percent"), PLAIN_AMOUNT
     ]
-    compound: bool = Field(default=False, description="Second tax only: charged on line + first tax")
+    compound: bool = Field(default=False, description="2nd tax: on line + 1st tax")
 
 
 class LineIn(BaseModel):
@@ -31,7 +31,7 @@ class LineIn(BaseModel):
     description: Annotated[str | None, Field(max_length=2000), FREE_TEXT] = None
     qty: Annotated[
         Decimal,
-        Field(gt=0, decimal_places=4, le=Decimal("1000000"), description="Quantity, e.g. '2.5'"),
+        Field(gt=0, decimal_places=4, le=Decimal("1000000"), description="Quantity"),
         PLAIN_AMOUNT,
     ]
     unit_cost: Annotated[
@@ -40,7 +40,7 @@ class LineIn(BaseModel):
             ge=0,
             decimal_places=2,
             le=Decimal("100000000"),
-            description="Unit price, e.g. '120.00'",
+            description="Unit price",
         ),
         PLAIN_AMOUNT,
     ]

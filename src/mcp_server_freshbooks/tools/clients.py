@@ -265,25 +265,24 @@ async def find_client(
         Field(
             min_length=1,
             max_length=100,
-            description="Part of an organization, name or email, e.g. 'acme', 'Jane Doe', '@acme.com'",
+            description="Part of organization, name or email",
         ),
         ONE_LINE,
     ],
     has_outstanding: Annotated[
-        bool | None, Field(description="true: only clients owing money; false: only the others")
+        bool | None, Field(description="Owing money, or not")
     ] = None,
     has_overdue: Annotated[
-        bool | None, Field(description="true: only clients with overdue invoices; false: the others")
+        bool | None, Field(description="With overdue invoices, or not")
     ] = None,
     include_archived: Annotated[bool, Field(description="Also archived clients")] = False,
     limit: Annotated[int, Field(ge=1, le=100, description="Clients per page")] = 10,
-    page: Annotated[int, Field(ge=1, le=1000, description="Page number, from 1")] = 1,
+    page: Annotated[int, Field(ge=1, le=1000, description="Page number")] = 1,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, FindClientOut]:
-    """Find clients whose organization, name or email contains query (case-insensitive), active only
-    unless include_archived. Returns each id (the client_id other tools take), organization, contact, email,
-    currency and unpaid balance per currency; detailed adds phones, city, overdue and credit. No match is not
-    an error: try a shorter fragment."""
+    """Find clients whose organization, name or email contains query, active only unless include_archived. Rows: id
+    (the client_id other tools take), name, email, currency, unpaid balance per currency. No match: try a
+    shorter fragment."""
     text = query.strip()
     if not text:
         raise ToolError("query is blank: give part of an organization, name or email (1-100 characters).")
@@ -327,9 +326,8 @@ async def get_client(
     client_id: Annotated[int, Field(ge=1, description="Client id (from find_client)")],
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, GetClientOut]:
-    """One client by client_id: who it is, status, currency, and outstanding and overdue balances per
-    currency (never summed across currencies). detailed adds credit and draft balances, billing address,
-    phones, note, language and contacts. Look the id up with find_client."""
+    """One client: status, currency, outstanding and overdue balances per currency. detailed adds credit, address,
+    phones, note, language and contacts."""
     detailed = response_format == "detailed"
     rec = await _fetch(fb(ctx), client_id, detailed=detailed)
     return respond(GetClientOut(client=_detail(rec, detailed)), _detail_text(rec))
@@ -341,7 +339,7 @@ async def get_client(
 class ContactIn(BaseModel):
     """A secondary contact of the client (receives invoices too)."""
 
-    email: Annotated[str, Field(min_length=3, max_length=254, description="The contact's email address"), ONE_LINE]
+    email: Annotated[str, Field(min_length=3, max_length=254, description="Email"), ONE_LINE]
     fname: Annotated[str | None, Field(max_length=100), ONE_LINE] = None
     lname: Annotated[str | None, Field(max_length=100), ONE_LINE] = None
     phone1: Annotated[str | None, Field(max_length=40, description="Phone number"), ONE_LINE] = None
@@ -369,11 +367,11 @@ Province = Annotated[str | None, _text(100, "State or province"), ONE_LINE]
 PostalCode = Annotated[str | None, _text(20, "Postal or ZIP code"), ONE_LINE]
 Country = Annotated[str | None, _text(100, "Country"), ONE_LINE]
 Currency = Annotated[
-    str | None, _S(min_length=3, max_length=3, description="Invoice currency; default: the business's"), ONE_LINE
+    str | None, _S(min_length=3, max_length=3, description="Default: the business's"), ONE_LINE
 ]
 Language = Annotated[str | None, _text(10, "Document language, e.g. fr"), ONE_LINE]
 Note = Annotated[str | None, _text(2000, "Private note"), FREE_TEXT]
-Contacts = Annotated[list[ContactIn] | None, _S(max_length=20, description="Secondary contacts (also get invoices)")]
+Contacts = Annotated[list[ContactIn] | None, _S(max_length=20, description="Also get invoices")]
 
 
 def _fields(**given: Any) -> dict[str, Any]:
@@ -453,13 +451,11 @@ async def create_client(
     note: Note = None,
     contacts: Contacts = None,
     allow_duplicate: Annotated[
-        bool, _S(description="Create even if the email or organization exists")
+        bool, _S(description="Create even if one exists")
     ] = False,
 ) -> Annotated[CallToolResult, ClientWriteOut]:
-    """Create a client from at least an organization, a name or an email. Refuses, naming the existing
-    client_id, when an active or archived client has the same email or organization: use that one
-    (restore_client if archived), or pass allow_duplicate=true if the user wants a second. Returns the new
-    client with its id."""
+    """Create a client from an organization, name or email. Refused, naming the client_id, if an active or archived
+    client has that email or organization; allow_duplicate=true makes a second. Returns it with its id."""
     fields = _fields(
         organization=organization,
         fname=fname,

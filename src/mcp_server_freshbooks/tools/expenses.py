@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 TOOLSET = Toolset(
     id="expenses",
     description="List, summarize and record expenses; the expense categories.",
-    default=True,
+    default=False,  # opt-in: with it the default catalog would pass 12 KB (#12)
     instructions='summarize_expenses answers "what did we spend on what"; list_expense_categories gives the '
     "category names the expense tools take.",
     resources=(EXPENSES, EXPENSE_CATEGORIES,),
@@ -335,20 +335,18 @@ async def list_expenses(
     client_id: ClientIdParam = None,
     project_id: ProjectIdParam = None,
     amount_min: Annotated[
-        Decimal | None, Field(ge=0, description="Smallest amount, e.g. '100.00'"), PLAIN_AMOUNT
+        Decimal | None, Field(ge=0, description="Smallest amount"), PLAIN_AMOUNT
     ] = None,
     amount_max: Annotated[
         Decimal | None, Field(ge=0, description="Largest amount (inclusive)"), PLAIN_AMOUNT
     ] = None,
-    sort: Annotated[ExpenseSort, Field(description="Order of the rows")] = "date_desc",
+    sort: Annotated[ExpenseSort, Field(description="Row order")] = "date_desc",
     limit: Annotated[int, Field(ge=1, le=100, description="Expenses per page")] = 20,
     page: Annotated[int, Field(ge=1, description="Page number")] = 1,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ListExpensesOut]:
-    """List individual expenses, newest first, filtered by dates, category (with its subcategories),
-    vendor fragment, client, project and amount range. Rows: id, date, vendor, category, amount, client and
-    project names, has_receipt; detailed adds notes, status and taxes. Page on with page=next_page. For totals
-    use summarize_expenses."""
+    """List expenses, newest first, with filters (category includes subcategories). Rows: id, date, vendor, category,
+    amount, client, project, has_receipt; detailed adds notes, status, taxes. Totals: summarize_expenses."""
     _check_range(date_from, date_to)
     if amount_min is not None and amount_max is not None and amount_max < amount_min:
         raise ToolError(f"amount_max ({amount_max}) is below amount_min ({amount_min}); give amount_min <= amount_max.")
@@ -426,17 +424,16 @@ async def summarize_expenses(
         Field(description="Last day (inclusive)"),
         ISO_DATE,
     ],
-    group_by: Annotated[GroupBy, Field(description="category, vendor, month, quarter, client or project")] = "category",
+    group_by: Annotated[GroupBy, Field(description="Grouping")] = "category",
     category: CategoryParam = None,
     vendor: VendorParam = None,
     client_id: ClientIdParam = None,
     project_id: ProjectIdParam = None,
     top: Annotated[int, Field(ge=1, le=50, description="Groups listed before 'other'")] = 10,
 ) -> Annotated[CallToolResult, SummarizeExpensesOut]:
-    """Total every expense of a date range (at most 10 years) by category, vendor, month, quarter,
-    client or project: per group its label, count and total per currency, plus overall totals. Currencies
-    are never added together. Largest groups first (in the main currency; months and quarters in date order),
-    the rest folded into other. list_expenses shows the expenses behind a group."""
+    """Total the expenses of a date range (at most 10 years) by group: label, count and total per currency (never
+    added across), largest first, the rest in other; plus overall totals. list_expenses shows a group's
+    expenses."""
     _check_range(date_from, date_to, max_years=MAX_RANGE_YEARS)
     client = fb(ctx)
     query, filters = _base_query(date_from, date_to, client_id, project_id)
@@ -561,7 +558,7 @@ async def create_expense(
     ctx: Context[Any, Any],
     amount: Annotated[
         Decimal,
-        Field(gt=0, max_digits=14, decimal_places=2, description="Amount spent, e.g. '45.20'"),
+        Field(gt=0, max_digits=14, decimal_places=2, description="Amount spent"),
         PLAIN_AMOUNT,
     ],
     date: Annotated[date, Field(description="Date of the expense (1970-2100)"), WRITE_DATE],
@@ -570,7 +567,7 @@ async def create_expense(
         Field(
             min_length=1,
             max_length=100,
-            description="Category name or id, e.g. 'Fuel'",
+            description="Category name or id",
         ),
         ONE_LINE,
     ],
@@ -583,10 +580,8 @@ async def create_expense(
         Field(pattern=r"^[A-Za-z]{3}$", description="Default: the business's currency"),
     ] = None,
 ) -> Annotated[CallToolResult, CreateExpenseOut]:
-    """Record one expense: amount, date and category (name or id; an unknown or ambiguous name is
-    refused with suggestions), optionally vendor, notes, client, project, currency. Recorded for the
-    signed-in user; returns it with its id. Two calls make two expenses: after an error, check list_expenses
-    before retrying."""
+    """Record one expense for the signed-in user; an unknown or ambiguous category is refused with suggestions.
+    Returns it with its id. Each call creates one: after an error, check list_expenses before retrying."""
     cat, _ = await _resolve_category(ctx, category)
     staff = await _staff_id(ctx)
     fields = new_expense_wire(
@@ -614,9 +609,8 @@ async def list_expense_categories(
         bool, Field(description="Re-read from FreshBooks")
     ] = False,
 ) -> Annotated[CallToolResult, ListCategoriesOut]:
-    """The expense categories (name, id, parent, cost-of-goods flag) that list_expenses,
-    summarize_expenses and create_expense take. Cached for the server's life: refresh=true after the user
-    added one in FreshBooks."""
+    """The expense categories (name, id, parent, cost-of-goods flag) the expense tools take. Cached: refresh=true
+    after the user adds one in FreshBooks."""
     index, from_cache = await _categories(ctx, refresh=refresh)
     cats = index.categories
     parents = sorted((c for c in cats.values() if c.parent_id is None or c.parent_id not in cats), key=_cat_sort)

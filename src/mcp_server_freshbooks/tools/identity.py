@@ -38,9 +38,8 @@ class WhoAmIOut(BaseModel):
 
 @tool(toolset=TOOLSET, title="Who am I", read_only=True, idempotent=True)
 async def whoami(ctx: Context[Any, Any]) -> Annotated[CallToolResult, WhoAmIOut]:
-    """The signed-in FreshBooks user, the business every tool acts on (name, account id, role), the other
-    businesses they belong to, and today's date there. Use it to check these are the right books; to switch
-    business, the user sets FRESHBOOKS_BUSINESS and restarts the server."""
+    """The signed-in user, the business every tool acts on (name, account id, role), their other businesses and
+    today's date there. To switch business the user sets FRESHBOOKS_BUSINESS and restarts."""
     client = fb(ctx)
     identity = await client.identity()
     selected = await client.business()

@@ -203,7 +203,7 @@ async def list_invoices(
     status: Annotated[
         V3Status | None,
         Field(
-            description="FreshBooks status ('overdue' lags a day)"
+            description="'overdue' lags a day"
         ),
     ] = None,
     issue_date_from: Annotated[date | None, Field(description="Issued on or after"), ISO_DATE] = None,
@@ -217,11 +217,11 @@ async def list_invoices(
         date | None, Field(description="Due on or before"), ISO_DATE
     ] = None,
     currency: Annotated[
-        str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Currency, e.g. USD")
+        str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Currency code")
     ] = None,
     invoice_number: Annotated[
         str | None,
-        Field(min_length=1, max_length=40, description="Part of the invoice number, e.g. '0042'"),
+        Field(min_length=1, max_length=40, description="Part of the invoice number"),
         ONE_LINE,
     ] = None,
     sort: Annotated[
@@ -229,18 +229,16 @@ async def list_invoices(
         Field(description="Row order"),
     ] = "issue_date_desc",
     limit: Annotated[int, Field(ge=1, le=100, description="Rows per page")] = 20,
-    page: Annotated[int, Field(ge=1, description="Page number (not with due date or currency filters)")] = 1,
+    page: Annotated[int, Field(ge=1, description="Page number; not with cursor")] = 1,
     cursor: Annotated[
         str | None,
-        Field(max_length=20, description="next_cursor of the previous call"),
+        Field(max_length=20, description="The last next_cursor"),
         ONE_LINE,
     ] = None,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ListInvoicesOut]:
-    """List invoices, newest first. client, status, issue dates and number are filtered by FreshBooks
-    (page on with page=next_page); due dates and currency are filtered here over up to 2,000 invoices per call
-    (continue with cursor=next_cursor). Rows: id, number, client, dates, amount, outstanding, status. Receivables:
-    list_overdue_invoices; lines and payments: get_invoice."""
+    """List invoices, newest first, with filters. Rows: id, number, client, dates, amount, outstanding, status. More:
+    page=next_page, or cursor=next_cursor with due-date/currency filters. Lines and payments: get_invoice."""
     _check_range(issue_date_from, issue_date_to, "issue_date_from", "issue_date_to")
     _check_range(due_date_from, due_date_to, "due_date_from", "due_date_to")
     client = fb(ctx)
@@ -406,9 +404,8 @@ async def get_invoice(
     invoice_id: Annotated[int, Field(ge=1, description="Invoice id")],
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, InvoiceDetail]:
-    """One invoice by invoice_id (from list_invoices or list_overdue_invoices): its lines (qty, unit cost,
-    taxes, amount), the payments applied (id, date, amount, type) and totals (subtotal, discount, tax, total,
-    paid, outstanding). detailed adds notes, terms, PO number, timestamps and full line text."""
+    """One invoice: its lines (qty, unit cost, taxes, amount), payments applied and totals (subtotal, discount, tax,
+    total, paid, outstanding). detailed adds notes, terms, PO number, timestamps, full line text."""
     client = fb(ctx)
     raw, pays = await asyncio.gather(
         client.get(INVOICES, invoice_id, includes=("lines",)),
@@ -477,19 +474,18 @@ async def list_overdue_invoices(
     ctx: Context[Any, Any],
     as_of: Annotated[
         date | None,
-        Field(description="Default: today in the business"),
+        Field(description="Default: today"),
         ISO_DATE,
     ] = None,
     client_id: Annotated[int | None, Field(ge=1, description="Only this client's invoices")] = None,
     min_days_overdue: Annotated[
-        int, Field(ge=1, le=3650, description="Only invoices at least this many days past due")
+        int, Field(ge=1, le=3650, description="Minimum days past due")
     ] = 1,
     limit: Annotated[int, Field(ge=1, le=500, description="Rows to list (totals cover all)")] = 50,
 ) -> Annotated[CallToolResult, OverdueOut]:
-    """Who owes us what, and since when: every sent, viewed or partly paid invoice with a balance
-    due before as_of, most overdue first, with days overdue and aging bucket. Totals per currency and bucket
-    cover all of them even when limit cuts the rows (left_out counts those). Exact: FreshBooks' own 'overdue'
-    status lags, so each open invoice is classified here."""
+    """Who owes what, since when: open invoices past due on as_of, most overdue first, with days overdue and aging
+    bucket, classified here (FreshBooks' status lags). Totals per currency and bucket cover all, even rows cut
+    by limit."""
     client = fb(ctx)
     as_of = as_of or await client.today()
     # Overdue by `min_days` means due on or before as_of - min_days, so (due_offset_days >= 0) created
@@ -598,17 +594,16 @@ async def create_invoice(
         date | None, Field(description="Issue date (1970-2100); default today"), WRITE_DATE
     ] = None,
     due_offset_days: Annotated[int, Field(ge=0, le=365, description="Days from issue to due date")] = 30,
-    notes: Annotated[str | None, Field(max_length=5000, description="Notes on the invoice"), FREE_TEXT] = None,
+    notes: Annotated[str | None, Field(max_length=5000, description="Notes"), FREE_TEXT] = None,
     terms: Annotated[
-        str | None, Field(max_length=5000, description="Terms on the invoice"), FREE_TEXT
+        str | None, Field(max_length=5000, description="Terms"), FREE_TEXT
     ] = None,
     po_number: Annotated[
         str | None, Field(max_length=40, description="Client's PO number"), ONE_LINE
     ] = None,
 ) -> Annotated[CallToolResult, CreatedInvoiceOut]:
-    """Create a DRAFT invoice for a client; nothing is sent (send_invoice does that once the user has
-    reviewed it). Lines: name, description, qty, unit_cost and up to 2 taxes. Returns the invoice with its
-    lines and FreshBooks' total, checked against a total computed here to the cent."""
+    """Create a DRAFT invoice; nothing is sent (send_invoice, after the user reviews it). Lines: name, description,
+    qty, unit_cost, up to 2 taxes. Returns it with its lines and total, checked against one computed here."""
     client = fb(ctx)
     try:
         client_raw = await client.get(CLIENTS, client_id)
@@ -723,14 +718,14 @@ async def send_invoice(
         Field(
             min_length=1,
             max_length=10,
-            description="Recipients; leave out to only mark as sent",
+            description="Omit to only mark as sent",
         ),
     ] = None,
     confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, SendInvoiceOut]:
-    """Send an invoice: with email_to FreshBooks emails it; without, a draft is only marked as sent.
-    Either way it then counts as billed. The user is asked to confirm (invoice, client, amount); a host that
-    cannot ask gets the question as the result: ask the user, then call again with confirm=true."""
+    """Send an invoice by email (email_to), or without it only mark a draft as sent; either way it counts as billed.
+    Asks the user to confirm; a host that cannot ask gets the question: ask, then call again with
+    confirm=true."""
     require_confirmation(approval, "sending the invoice")
     client = fb(ctx)
     key = invoice_key(invoice_id)

@@ -166,7 +166,7 @@ async def record_payment(
             gt=0,
             decimal_places=2,
             le=Decimal("1000000000"),
-            description="Amount received, e.g. '250.00'",
+            description="Amount received",
         ),
         PLAIN_AMOUNT,
     ],
@@ -176,17 +176,16 @@ async def record_payment(
     ] = None,
     method: Annotated[PaymentType, Field(description="How it was paid")] = "Check",
     note: Annotated[
-        str | None, Field(max_length=1000, description="Internal note, e.g. cheque number"), FREE_TEXT
+        str | None, Field(max_length=1000, description="Internal note"), FREE_TEXT
     ] = None,
     allow_overpayment: Annotated[
-        bool, Field(description="Allow more than is outstanding (surplus becomes credit)")
+        bool, Field(description="Surplus becomes client credit")
     ] = False,
     confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, RecordPaymentOut]:
-    """Record money received against a sent invoice, in its currency. Refuses drafts, paid invoices,
-    and more than is outstanding unless allow_overpayment. The user is asked to confirm (invoice, client,
-    amount); a host that cannot ask gets the question as the result: ask, then call again with confirm=true.
-    Returns the payment and the invoice's new balance."""
+    """Record money received against a sent invoice, in its currency; refuses drafts, paid invoices and overpayment
+    unless allowed. Asks the user to confirm (or returns the question: ask, then confirm=true). Returns the
+    new balance."""
     require_confirmation(approval, "recording the payment")
     client = fb(ctx)
     # The check and the payment run under the invoice's lock: two payments on one invoice (any
@@ -268,9 +267,8 @@ async def list_payments(
     page: Annotated[int, Field(ge=1, description="Page number")] = 1,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ListPaymentsOut]:
-    """List payments received, filtered by client, invoice and date range. Rows: payment id, invoice
-    id and number, client id, date, amount, type; page_totals sums the page per currency. Page on with
-    page=next_page; get_invoice shows one invoice's payments with its totals."""
+    """List payments received. Rows: id, invoice id and number, client id, date, amount, type; page_totals per
+    currency. Page on with page=next_page; get_invoice shows one invoice's payments."""
     if date_from is not None and date_to is not None and date_from > date_to:
         raise ToolError(f"date_from ({date_from}) is after date_to ({date_to}); give date_from <= date_to.")
     query = Query(PAYMENTS).include("invoice")
