@@ -38,6 +38,7 @@ class FreshBooksError(Exception):
         self.value = value
         self.method = method
         self.path = path
+        self.advice: str | None = ERRNO_ADVICE.get(errno) if errno is not None else None
 
     def __repr__(self) -> str:
         return (
@@ -101,12 +102,73 @@ class BusinessSelectionError(FreshBooksError):
     """The identity has no usable business, or several and none was chosen."""
 
 
-_ERRNO_CLASSES: dict[int, type[FreshBooksError]] = {
-    1003: ForbiddenError,
-    1038: ForbiddenError,
-    1012: NotFoundError,
-    1011: NotFoundError,
+# ---------------------------------------------------------------------- FreshBooks' error-code table
+
+# Every errno of FreshBooks' accounting error table (seed 003 "Error Codes" = docs "Accounting
+# Errors"): (name, base class, what the caller should do). Each becomes its own class, named as
+# FreshBooks names it and derived from the base the tools already handle (parse_error raises it);
+# the advice is written for a model: the next step, not the symptom.
+_V, _N, _F, _C, _S, _E = ValidationError, NotFoundError, ForbiddenError, ConflictError, ServerError, FreshBooksError
+ERRNO_TABLE: dict[int, tuple[str, type[FreshBooksError], str]] = {
+    409: ("Conflict", _C, "Another request was changing this record at the same time; read it again, then retry."),
+    500: ("FreshAlchemyUnexpected", _S, "FreshBooks failed inside; check whether the change exists before retrying."),
+    1001: ("RequiredField", _V, "A required field is missing; supply the field named."),
+    1003: ("AccessDenied", _F, "This FreshBooks user may not do this; ask the account owner for the permission."),
+    1004: ("InvalidValue", _V, "A value has the wrong type or is out of range; correct the field named."),
+    1005: ("ParseError", _V, "FreshBooks could not parse the request; check the values for odd characters."),
+    1006: ("MappingError", _V, "A value does not fit its field; correct the field named."),
+    1007: ("DateRangeBackwardsError", _V, "date_from is after date_to; swap them."),
+    1008: ("DateRangeRequiredError", _V, "This needs a date range; give both date_from and date_to."),
+    1009: ("DuplicateGroupByClause", _V, "The same grouping was asked twice; group by each field once."),
+    1010: ("UnknownGroupByClause", _V, "Grouping by that field is not possible; choose another grouping."),
+    1011: ("DeletedResource", _N, "The record is deleted; restore it first or use another one."),
+    1012: ("UnknownResource", _N, "No record has that id; look the id up with a list or find tool."),
+    1013: ("InvalidPerPage", _V, "The page size must be a whole number from 1 to 100."),
+    1014: ("InvalidPage", _V, "The page must be a whole number from 1."),
+    1015: ("MappingErrorNumber", _V, "A field needs a number; give digits like 12.50."),
+    1016: ("MappingErrorDateTime", _V, "A field needs a date and time; write YYYY-MM-DD HH:MM:SS."),
+    1017: ("MaxLengthExceeded", _V, "A text or a line is too long; shorten the field named."),
+    1018: ("InvalidPercentValue", _V, "A percentage must be a decimal string such as '13' or '7.5'."),
+    1019: ("ItemDuplicateTax", _V, "The item already has this tax; leave the second one out."),
+    1020: ("FileUploadFailed", _E, "The upload failed and nothing was stored; check the file, then upload it again."),
+    1021: ("FileDownloadFailed", _E, "The file could not be read back; try again shortly."),
+    1022: ("FileDeleteFailed", _E, "The file could not be deleted; try again shortly."),
+    1023: ("FilterErrorDate", _V, "A date filter is not a date; write YYYY-MM-DD."),
+    1024: ("FilterErrorNumber", _V, "A number filter is not a number; give digits."),
+    1025: ("InvalidNegativeValue", _V, "The value must not be negative; give zero or more."),
+    1026: ("DuplicateTax", _V, "A tax with this name already exists; use the existing tax."),
+    1027: ("InvalidCharacter", _V, "A value holds a character FreshBooks refuses; remove it."),
+    1028: ("InvalidLessThanOneValue", _V, "The value must be 1 or more."),
+    1029: ("InvalidDuplicateValue", _V, "The value must be unique and is already used; choose another (e.g. number)."),
+    1030: ("InvalidRangeValue", _V, "The value is outside the allowed range; correct the field named."),
+    1031: ("MappingErrorBoolean", _V, "A field needs true or false."),
+    1032: ("FilterErrorBoolean", _V, "A yes/no filter needs true or false."),
+    1033: ("MappingErrorDate", _V, "A field needs a real date (YYYY-MM-DD) within the calendar."),
+    1034: ("FilterErrorList", _V, "A list filter needs a list of values."),
+    1035: ("InvalidMappingType", _V, "A value has the wrong type for its field; correct the field named."),
+    1036: ("UnicodeOutOfRange", _V, "A text holds characters FreshBooks cannot store (e.g. emoji); remove them."),
+    1037: ("FilterErrorScalar", _V, "A filter needs one value, not a list."),
+    1038: ("WriteAccessDenied", _F, "This FreshBooks user may read but not change this; ask the account owner."),
+    1039: ("ValuesBackwardsError", _V, "The minimum is above the maximum; swap them."),
+    1040: ("InvalidTotal", _V, "The amounts do not add up to the total; recompute the lines or payment."),
+    1042: ("InactiveAccountError", _E, "The FreshBooks account is inactive; it must be reactivated in FreshBooks."),
+    1100: ("SystemVisitException", _V, "FreshBooks refused a system-visit field; leave it out."),
+    1101: ("SystemAlreadyVisited", _V, "This was already recorded; nothing more to do."),
+    1102: ("MaximumContractorChainLengthReached", _V, "The contractor chain is too long; FreshBooks allows no more."),
+    1103: ("LateReminderPositionNotSupported", _V, "That late-reminder position is not supported; choose 1, 2 or 3."),
+    1104: ("OldVisStateAttributeCouldNotBeSet", _V, "Send vis_state (0 active, 1 deleted, 2 archived) alone."),
+    1105: ("CannotUpdateIpAddress", _V, "The IP address cannot be changed; leave it out."),
+    1106: ("CannotUpdateLandingUrl", _V, "The landing URL cannot be changed; leave it out."),
+    1107: ("CannotUpdateReferringUrl", _V, "The referring URL cannot be changed; leave it out."),
+    1108: ("CannotUpdateReferralid", _V, "The referral id cannot be changed; leave it out."),
 }
+ERRNO_ADVICE: dict[int, str] = {code: advice for code, (_name, _base, advice) in ERRNO_TABLE.items()}
+# One class per errno, named as FreshBooks names it (DateRangeBackwardsError, UnknownResource...).
+ERRNO_CLASSES: dict[int, type[FreshBooksError]] = {
+    code: type(name, (base,), {"__doc__": f"errno {code}: {advice}", "__module__": __name__})
+    for code, (name, base, advice) in ERRNO_TABLE.items()
+}
+_ERRNO_CLASSES = ERRNO_CLASSES
 
 
 def _to_int(value: Any) -> int | None:

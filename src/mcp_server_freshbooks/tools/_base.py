@@ -162,8 +162,9 @@ def _scope_for(exc: FreshBooksError) -> str | None:
 def tool_error(exc: FreshBooksError, *, not_found: str | None = None) -> ToolError:
     """Turn a FreshBooks failure into a message a model can act on."""
     detail = exc.message.rstrip(".")
+    advice = f" {exc.advice}" if exc.advice else ""  # FreshBooks' errno table: what to do next
     if isinstance(exc, NotFoundError):
-        return ToolError(not_found or f"Not found in FreshBooks: {detail}.")
+        return ToolError(not_found or f"Not found in FreshBooks: {detail}.{advice}")
     if isinstance(exc, AuthError):
         text = detail if "auth login" in detail else f"{detail}. Run `mcp-server-freshbooks auth login`"
         return ToolError(f"FreshBooks authentication failed: {text.rstrip('.')}.")
@@ -172,7 +173,7 @@ def tool_error(exc: FreshBooksError, *, not_found: str | None = None) -> ToolErr
         need = (
             f" The token needs the scope {scope}; re-run `mcp-server-freshbooks auth login`." if scope else ""
         )
-        return ToolError(f"FreshBooks refused access: {detail}.{need} Your role may also not allow this.")
+        return ToolError(f"FreshBooks refused access: {detail}.{need}{advice or ' Your role may also not allow this.'}")
     if isinstance(exc, RateLimitedError):
         return ToolError(f"FreshBooks is rate limiting requests ({detail}). Wait a minute, then try again.")
     if isinstance(exc, AppliedError):
@@ -183,15 +184,15 @@ def tool_error(exc: FreshBooksError, *, not_found: str | None = None) -> ToolErr
             "then retry only if it does not."
         )
     if isinstance(exc, ServerError | TransportError):
-        return ToolError(f"FreshBooks is unavailable right now ({detail}). Try again shortly.")
+        return ToolError(f"FreshBooks is unavailable right now ({detail}).{advice or ' Try again shortly.'}")
     if isinstance(exc, ValidationError):
         where = f" (field {exc.field})" if exc.field else ""
-        return ToolError(f"FreshBooks refused the request{where}: {detail}. Nothing was changed.")
+        return ToolError(f"FreshBooks refused the request{where}: {detail}.{advice} Nothing was changed.")
     if isinstance(exc, ConflictError):
-        return ToolError(f"FreshBooks reported a conflict: {detail}. Try again.")
+        return ToolError(f"FreshBooks reported a conflict: {detail}.{advice or ' Try again.'}")
     if isinstance(exc, BusinessSelectionError):
         return ToolError(detail + ".")
-    return ToolError(f"FreshBooks error: {detail}.")
+    return ToolError(f"FreshBooks error: {detail}.{advice}")
 
 
 def tool(
