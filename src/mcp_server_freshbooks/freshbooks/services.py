@@ -32,15 +32,19 @@ async def _comments(api: FreshBooksClient, subpath: str, params: list[tuple[str,
 async def list_services(api: FreshBooksClient) -> list[Service]:
     """Every active service with its rate ("there are no filters for services": all pages are read)."""
     rates_body = asyncio.ensure_future(_comments(api, "service_rates"))  # read beside the services
-    rows: list[dict[str, Any]] = []
-    page, pages = 1, 1
-    while page <= pages:
-        body = await _comments(api, "services", [("page", str(page)), ("per_page", str(MAX_PER_PAGE))])
-        body = body if isinstance(body, dict) else {}
-        rows += [r for r in body.get("services") or [] if isinstance(r, dict)]
-        meta: dict[str, Any] = body["meta"] if isinstance(body.get("meta"), dict) else {}
-        pages = to_int(meta.get("pages"), 1)
-        page += 1
+    try:
+        rows: list[dict[str, Any]] = []
+        page, pages = 1, 1
+        while page <= pages:
+            body = await _comments(api, "services", [("page", str(page)), ("per_page", str(MAX_PER_PAGE))])
+            body = body if isinstance(body, dict) else {}
+            rows += [r for r in body.get("services") or [] if isinstance(r, dict)]
+            meta: dict[str, Any] = body["meta"] if isinstance(body.get("meta"), dict) else {}
+            pages = to_int(meta.get("pages"), 1)
+            page += 1
+    except BaseException:
+        rates_body.cancel()
+        raise
     body = await rates_body
     rates: dict[int, Decimal] = {}
     for r in (body.get("service_rates") if isinstance(body, dict) else None) or []:

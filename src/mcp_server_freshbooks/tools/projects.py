@@ -135,17 +135,15 @@ async def update_project_tool(
     ctx: Context[Any, Any],
     project_id: Annotated[int, Field(ge=1, description="Project id")],
     new_title: Annotated[str | None, Field(min_length=1, max_length=200, description="Rename to"), ONE_LINE] = None,
-    description: Annotated[str | None, Field(max_length=2000, description="New description"), FREE_TEXT] = None,
-    due_date: Annotated[dt.date | None, Field(description="New due date"), WRITE_DATE] = None,
-    billing_method: Annotated[BillingMethod | None, Field(description="Which rate bills its time")] = None,
-    rate: Annotated[
-        Decimal | None, Field(ge=0, decimal_places=2, description="New hourly project rate"), PLAIN_AMOUNT
-    ] = None,
-    budget: Annotated[int | None, Field(ge=0, le=1000000, description="New budget (hours)")] = None,
-    complete: Annotated[bool | None, Field(description="Mark complete (true) or open (false)")] = None,
+    description: Annotated[str | None, Field(max_length=2000, description="Description"), FREE_TEXT] = None,
+    due_date: Annotated[dt.date | None, Field(description="Due date"), WRITE_DATE] = None,
+    billing_method: Annotated[BillingMethod | None, Field(description="Rate its time bills at")] = None,
+    rate: Annotated[Decimal | None, Field(ge=0, decimal_places=2, description="Hourly rate"), PLAIN_AMOUNT] = None,
+    budget: Annotated[int | None, Field(ge=0, le=1000000, description="Budget hours")] = None,
+    complete: Annotated[bool | None, Field(description="Complete or open")] = None,
 ) -> Annotated[CallToolResult, ProjectDetail]:
-    """Change a project's title, description, due date, billing method, rate, budget or completion;
-    only what you give changes (FreshBooks' required title is re-sent). Returns the project."""
+    """Change a project's title, description, due date, billing method, rate, budget or completion
+    (only those given). Returns the project."""
     fields: dict[str, Any] = {
         "title": new_title,
         "description": description,

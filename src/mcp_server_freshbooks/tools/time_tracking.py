@@ -134,17 +134,16 @@ async def list_time_entries(
     ctx: Context[Any, Any],
     client_id: ClientParam = None,
     project_id: ProjectIdParam = None,
-    team_member_id: Annotated[int | None, Field(ge=1, description="identity_id of one member")] = None,
+    team_member_id: Annotated[int | None, Field(ge=1, description="Member identity_id")] = None,
     date_from: DateFrom = None,
     date_to: DateTo = None,
-    billed: Annotated[bool | None, Field(description="true: billed only; false: unbilled only")] = None,
-    billable: Annotated[bool | None, Field(description="Billable (true) or non-billable (false) only")] = None,
+    billed: Annotated[bool | None, Field(description="Billed or unbilled")] = None,
+    billable: Annotated[bool | None, Field(description="Billable or not")] = None,
     limit: Annotated[int, Field(ge=1, le=100, description="Rows per page")] = 30,
     page: Annotated[int, Field(ge=1, description="Page number")] = 1,
 ) -> Annotated[CallToolResult, ListTimeOut]:
-    """List time entries of every team member, newest first, filtered by client, project, member, days
-    and billed/billable. Rows: id, date, hours, client/project/service ids, note, billable, billed.
-    logged_hours and unbilled_hours cover all matches; summarize_time totals by client, week..."""
+    """Time entries of the whole team, newest first. Rows: id, date, hours, client/project/service,
+    note, billed. logged_hours/unbilled_hours total all matches; summarize_time groups them."""
     _check_range(date_from, date_to)
     flt = TimeFilter(client_id, project_id, team_member_id, billable, billed, date_from, date_to)
     result = await time_page(fb(ctx), flt, page=page, per_page=limit)
@@ -217,7 +216,7 @@ class LogTimeOut(BaseModel):
 
 TimeText = Annotated[str, Field(description="Hours: 1.5 or 1:30 (max 24)"), ONE_LINE]
 StartText = Annotated[
-    str | None, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="Local start HH:MM (default 09:00)")
+    str | None, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="Start HH:MM, default 09:00")
 ]
 
 
@@ -233,9 +232,8 @@ async def log_time(
     note: Annotated[str | None, Field(max_length=2000, description="What was done"), FREE_TEXT] = None,
     billable: Annotated[bool, Field(description="Can be invoiced")] = True,
 ) -> Annotated[CallToolResult, LogTimeOut]:
-    """Log one time entry for yourself: hours (1.5 or 1:30), day, client and/or project (the project's
-    client is used), service, note. Refuses over 24 h, days after tomorrow, unknown projects and a
-    project of another client. Logged once even if the reply is lost. Returns the entry."""
+    """Log time for yourself: hours, day, client and/or project (its client is used), service, note.
+    Refuses over 24 h, days after tomorrow, a project of another client. Returns the entry."""
     seconds = parse_hours(hours)
     client = fb(ctx)
     today = await client.today()
@@ -306,10 +304,10 @@ async def update_time_entry_tool(
     date: Annotated[dt.date | None, Field(description="New day (keeps the start time)"), WRITE_DATE] = None,
     note: Annotated[str | None, Field(max_length=2000, description="New note"), FREE_TEXT] = None,
     billable: Annotated[bool | None, Field(description="New billable flag")] = None,
-    allow_billed: Annotated[bool, Field(description="Allow changing an entry already billed")] = False,
+    allow_billed: Annotated[bool, Field(description="Allow a billed entry")] = False,
 ) -> Annotated[CallToolResult, TimeEntryOut]:
-    """Change a time entry's hours, day, note or billable flag; only what you give is sent. An entry
-    already billed is refused unless allow_billed (its invoice would disagree). Returns the entry."""
+    """Change a time entry's hours, day, note or billable flag (only those given). Billed entries
+    need allow_billed. Returns the entry."""
     client = fb(ctx)
     current = await get_time_entry(client, entry_id)
     if current.billed and not allow_billed:
@@ -384,7 +382,7 @@ async def delete_time_entry_tool(
     ctx: Context[Any, Any],
     entry_id: Annotated[int, Field(ge=1, description="Time entry id")],
     approval: Annotated[Confirmation, Resolve(_confirm_delete)],
-    allow_billed: Annotated[bool, Field(description="Allow deleting an entry already billed")] = False,
+    allow_billed: Annotated[bool, Field(description="Allow a billed entry")] = False,
     confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, DeletedOut]:
     """Delete one time entry after the user confirms (hours, day, client shown). A billed entry is
@@ -440,9 +438,8 @@ async def summarize_time(
     client_id: ClientParam = None,
     project_id: ProjectIdParam = None,
 ) -> Annotated[CallToolResult, SummarizeTimeOut]:
-    """Total hours of every team member grouped by client, project, service, team_member, week or
-    month: billable, non-billable, billed, unbilled, and value at each entry's rate. Reads every
-    entry (with progress), so totals are exact. list_time_entries shows the entries."""
+    """Team hours grouped by client, project, service, team_member, week or month: billable, billed,
+    unbilled, value at rate. Reads every entry, so totals are exact."""
     _check_range(date_from, date_to)
     client = fb(ctx)
     projects, services = await asyncio.gather(_projects(client), _services(client))
@@ -629,14 +626,14 @@ async def invoice_unbilled_time(
     group_by: Annotated[GroupBy, Field(description="One line per service, project or entry")] = "service",
     rate: Annotated[
         Decimal | None,
-        Field(gt=0, decimal_places=2, description="Hourly rate where no project/service rate"),
+        Field(gt=0, decimal_places=2, description="Rate where none applies"),
         PLAIN_AMOUNT,
     ] = None,
     confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, InvoiceTimeOut]:
-    """Bill a client's unbilled billable time: one draft invoice (qty = hours, rate from the project or
-    service), then exactly those entries are marked billed. The user confirms hours, lines and total
-    first. Safe to call again after any failure: it finishes the earlier run instead of invoicing twice."""
+    """Bill a client's unbilled billable time as one draft invoice (qty = hours at the project or
+    service rate) and mark those entries billed, after the user confirms. After a failure, call again:
+    it finishes the earlier run, never invoicing twice."""
     require_confirmation(approval, "invoicing the time")
     client = fb(ctx)
     key = entry_key(client_id)

@@ -188,10 +188,7 @@ def seed_team_time(s: Seeding) -> None:
     if clients:  # one project billed at each service's rate, so every kind of rate is seeded
         pid = books.next_id("project", 7700001)
         created = (today - timedelta(days=400)).isoformat() + "T15:05:00"
-        books.db.projects[pid] = {
-            **books.db.projects.get(min(books.db.projects, default=pid), {}),
-            **_support_project(pid, created, clients[len(clients) // 2]),
-        }
+        books.db.projects[pid] = _support_project(pid, created, clients[len(clients) // 2])
     projects = [p for p in books.db.projects.values() if p["client_id"]]
     services = sorted(books.db.services)
     people = [books.identity_id, *(member[0] for member in TEAM)]
