@@ -12,6 +12,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
+from .api import FreshBooksClient
+from .errors import FreshBooksError
+
 # Lines live in lines.py (shared with estimates, credit notes...); re-exported for older imports.
 from .lines import InvoiceLine as InvoiceLine
 from .lines import LineInput as LineInput
@@ -27,6 +30,7 @@ from .payments import PAYMENT_TYPES as PAYMENT_TYPES
 from .payments import Payment as Payment
 from .payments import PaymentType as PaymentType
 from .payments import parse_payment as parse_payment
+from .query import INVOICES
 from .types import Money, parse_date, to_int
 
 ZERO = Decimal(0)
@@ -192,3 +196,24 @@ def aging_bucket(days: int) -> AgingBucket:
     if days <= 90:
         return "61-90"
     return "90+"
+
+
+# ---------------------------------------------------------------------- share link (#17)
+
+SHARE_METHOD = "share_link"  # FreshBooks' share_method for a link (others: email, sms, pdf)
+
+
+async def invoice_share_link(client: FreshBooksClient, invoice_id: int) -> str:
+    """The link a client can open to view (and pay) a sent invoice.
+
+    `GET .../invoices/invoices/{id}/share_link?share_method=share_link` answers
+    `{"share_link": {"share_link": "https://my.freshbooks.com/#/link/<jwt>?...", ...}}`. FreshBooks
+    shares only sent invoices: a draft is refused (422), so callers check the status first.
+    """
+    path = await client._accounting_path(INVOICES, invoice_id, "/share_link")
+    body = await client.request("GET", path, params={"share_method": SHARE_METHOD})
+    result = client._result(body).get("share_link")
+    link = result.get("share_link") if isinstance(result, dict) else None
+    if not isinstance(link, str) or not link.startswith("http"):
+        raise FreshBooksError(f"FreshBooks returned no share link for invoice id {invoice_id}.")
+    return link

@@ -31,6 +31,7 @@ def routes() -> list[Route]:
     return [
         Route(PATH, collection, methods=["GET", "POST"]),
         Route(PATH + "/{rid}", item, methods=["GET", "PUT", "DELETE"]),
+        Route(PATH + "/{rid}/share_link", share_link, methods=["GET"]),
     ]
 
 
@@ -169,3 +170,37 @@ async def item(request: Request) -> Response:
     log_write(request, res.name, rec["id"])
     sb.books.invalidate()
     return _one(sb, res, rec, q.includes)
+
+
+SHARE_METHODS = ("share_link", "email", "sms", "pdf")
+
+
+async def share_link(request: Request) -> Response:
+    """``GET invoices/invoices/{id}/share_link?share_method=...`` (#17): a link the client can open.
+
+    As FreshBooks: only for an invoice already sent (a draft gets a 422), ``resourceid`` a string.
+    The token is derived from the invoice's uuid, so asking twice gives the same link and no RNG draw.
+    """
+    sb, res = _resource(request)
+    if res.name != "invoice":
+        raise acct_fail(404, 1012, "path", "The requested resource was not found.", "", res.name)
+    rec = _lookup(sb, res, request.path_params["rid"])
+    method = request.query_params.get("share_method", "")
+    if method not in SHARE_METHODS:
+        raise acct_fail(
+            422, 1004, "share_method", f"share_method must be one of {', '.join(SHARE_METHODS)}.", "", method
+        )
+    if rec.get("vis_state") == 1:
+        raise acct_fail(422, 1011, "invoiceid", "The invoice is deleted.", "invoice", rec["id"])
+    if rec.get("status") == 1:  # draft
+        raise acct_fail(422, 1004, "status", "The invoice must be sent before it can be shared.", "invoice", rec["id"])
+    token = str(rec.get("uuid") or rec["id"]).replace("-", "")
+    link = f"https://my.freshbooks.com/#/link/{token}?type=secondary&share_method={method}"
+    result = {
+        "clientid": rec.get("customerid"),
+        "resource_type": "invoice",
+        "resourceid": str(rec["id"]),
+        "share_link": link,
+        "share_method": method,
+    }
+    return json_response({"response": {"result": {"share_link": result}}})
