@@ -164,14 +164,13 @@ async def _confirm_delete(
 @tool(toolset=TOOLSET, title="Delete client", read_only=False, destructive=True, idempotent=True, not_found=NOT_FOUND)
 async def delete_client(
     ctx: Context[Any, Any],
-    client_id: Annotated[int, Field(ge=1, description="Client id (from list_clients or find_client)")],
+    client_id: Annotated[int, Field(ge=1, description="From find_client")],
     approval: Annotated[Confirmation, Resolve(_confirm_delete)],
     allow_outstanding: Annotated[bool, Field(description="Delete even with unpaid invoices")] = False,
     confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, ClientWriteOut]:
-    """Delete a client (FreshBooks' delete, not archive_client's archive). Refused while it has unpaid
-    invoices unless allow_outstanding=true. The user is asked to confirm; a host that cannot ask gets the
-    question: ask, then call again with confirm=true. restore_client undoes it."""
+    """Delete a client (not archive). Refused while it has unpaid invoices unless allow_outstanding. Asks the user to
+    confirm (or returns the question: ask, then confirm=true). restore_client undoes it."""
     require_confirmation(approval, f"deleting client {client_id}")
     client = fb(ctx)
     key = record_key(CLIENTS, client_id)

@@ -323,7 +323,7 @@ async def find_client(
 @tool(toolset=TOOLSET, title="Get client", read_only=True, idempotent=True, not_found=NOT_FOUND)
 async def get_client(
     ctx: Context[Any, Any],
-    client_id: Annotated[int, Field(ge=1, description="Client id (from find_client)")],
+    client_id: Annotated[int, Field(ge=1, description="From find_client")],
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, GetClientOut]:
     """One client: status, currency, outstanding and overdue balances per currency. detailed adds credit, address,
@@ -507,7 +507,7 @@ async def create_client(
 @tool(toolset=CLIENT_ADMIN, title="Update client", read_only=False, idempotent=True, not_found=NOT_FOUND)
 async def update_client(
     ctx: Context[Any, Any],
-    client_id: Annotated[int, Field(ge=1, description="Client id (from find_client)")],
+    client_id: Annotated[int, Field(ge=1, description="From find_client")],
     organization: Organization = None,
     fname: FirstName = None,
     lname: LastName = None,
@@ -529,9 +529,8 @@ async def update_client(
         list[ContactIn] | None, _S(max_length=20, description="Replaces ALL secondary contacts")
     ] = None,
 ) -> Annotated[CallToolResult, ClientWriteOut]:
-    """Change some fields of a client: only the fields passed are sent ("" clears an optional text
-    field); contacts replaces the whole list. Archive or restore with archive_client / restore_client.
-    Returns the updated client."""
+    """Change the fields passed ("" clears optional text); contacts replaces the whole list. Returns the updated
+    client."""
     fields = _fields(
         organization=organization,
         fname=fname,
@@ -611,15 +610,15 @@ async def _confirm_archive(
 )
 async def archive_client(
     ctx: Context[Any, Any],
-    client_id: Annotated[int, Field(ge=1, description="Client id (from find_client)")],
+    client_id: Annotated[int, Field(ge=1, description="From find_client")],
     approval: Annotated[Confirmation, Resolve(_confirm_archive)],
     confirm: Annotated[
         bool, Field(description="true only once the user agreed")
     ] = False,
 ) -> Annotated[CallToolResult, ClientWriteOut]:
-    """Archive a client (not delete): it leaves the active lists, its invoices and payments stay;
-    restore_client undoes it. The user is asked to confirm (client and open balance); a host that cannot ask
-    gets the question as the result: ask the user, then call again with confirm=true."""
+    """Archive a client (not delete): hidden from active lists, invoices and payments kept; restore_client undoes it.
+    Asks the user to confirm; a host that cannot ask gets the question: ask, then call again with
+    confirm=true."""
     require_confirmation(approval, f"archiving client {client_id}")
     client = fb(ctx)
     rec = await load_once(ctx, f"client:{client_id}", lambda: _load_for_archive(ctx, client_id))
@@ -637,7 +636,7 @@ async def archive_client(
 @tool(toolset=CLIENT_ADMIN, title="Restore client", read_only=False, idempotent=True, not_found=NOT_FOUND)
 async def restore_client(
     ctx: Context[Any, Any],
-    client_id: Annotated[int, Field(ge=1, description="Client id (find_client with include_archived)")],
+    client_id: Annotated[int, Field(ge=1, description="find_client include_archived")],
 ) -> Annotated[CallToolResult, ClientWriteOut]:
     """Make an archived (or deleted) client active again, so it shows in lists and can be invoiced.
     Restoring an active client changes nothing. Returns the client."""

@@ -314,9 +314,8 @@ async def delete_invoice(
     archive: Annotated[bool, Field(description="Archive (hide, keep in reports) instead of delete")] = False,
     confirm: CONFIRM = False,
 ) -> Annotated[CallToolResult, CorrectionOut]:
-    """Delete an invoice, or archive it with archive=true. Refused while payments are applied (they
-    are listed: delete them first with delete_payment, or archive). The user is asked to confirm; a host
-    that cannot ask gets the question: ask, then call again with confirm=true."""
+    """Delete an invoice, or archive=true to archive it. Refused while payments are applied (listed: delete_payment
+    them, or archive). Asks the user to confirm (or returns the question: ask, then confirm=true)."""
     require_confirmation(approval, "deleting the invoice")
     client = fb(ctx)
     key = invoice_key(invoice_id)
@@ -534,9 +533,8 @@ async def update_payment(
     note: Annotated[str | None, Field(max_length=1000, description="Internal note"), FREE_TEXT] = None,
     confirm: CONFIRM = False,
 ) -> Annotated[CallToolResult, CorrectionOut]:
-    """Correct a payment's date, method or note; an amount change is asked to the user first and may
-    not exceed what the invoice still owes plus this payment. Returns each changed field old -> new,
-    including the invoice's outstanding and status. To move it to another invoice: delete_payment, then
+    """Correct a payment's date, method, note or amount (the user confirms; at most what the invoice owes plus this
+    payment). Returns changes old -> new with the invoice's balance. Another invoice: delete_payment,
     record_payment."""
     require_confirmation(approval, "changing the payment amount")
     if all(v is None for v in (amount, date, method, note)):
@@ -594,9 +592,8 @@ async def delete_payment(
     approval: Annotated[Confirmation, Resolve(_confirm_delete_payment)],
     confirm: CONFIRM = False,
 ) -> Annotated[CallToolResult, CorrectionOut]:
-    """Delete a payment recorded by mistake (e.g. on the wrong invoice): the invoice owes it again. The
-    user is asked to confirm; a host that cannot ask gets the question: ask, then call again with
-    confirm=true. Returns the invoice's outstanding and status before and after, re-read from FreshBooks."""
+    """Delete a payment recorded by mistake; the invoice owes it again. Asks the user to confirm (or returns the
+    question: ask, then confirm=true). Returns the invoice's outstanding and status before and after."""
     require_confirmation(approval, "deleting the payment")
     client = fb(ctx)
     first, _ = await load_once(ctx, f"payment:{payment_id}", lambda: _load_payment(client, payment_id))

@@ -246,19 +246,18 @@ async def _client_code(client: FreshBooksClient, client_id: int, currency_code: 
 @tool(toolset=TOOLSET, title="Create draft estimate", read_only=False, destructive=False, idempotent=False)
 async def create_estimate(
     ctx: Context[Any, Any],
-    client_id: Annotated[int, Field(ge=1, description="Client id (from find_client)")],
+    client_id: Annotated[int, Field(ge=1, description="From find_client")],
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=100, description="What is quoted")],
     discount_percent: Percent = None,
     currency_code: Annotated[
-        str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Default: the client's currency")
+        str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Default: the client's")
     ] = None,
     create_date: Annotated[date | None, Field(description="Issue date; default today"), WRITE_DATE] = None,
     notes: Annotated[str | None, Field(max_length=5000, description="Notes"), FREE_TEXT] = None,
     terms: Annotated[str | None, Field(max_length=5000, description="Terms"), FREE_TEXT] = None,
 ) -> Annotated[CallToolResult, EstimateDetail]:
-    """Create a DRAFT estimate (quote) for a client; nothing is sent. Lines as create_invoice's (a second
-    tax may be compound); discount_percent comes off before tax. Returns it with FreshBooks' total checked
-    against one computed here."""
+    """Create a DRAFT estimate (quote) for a client; nothing is sent. Lines as create_invoice's; discount_percent
+    comes off before tax. Returns it with FreshBooks' total checked against one computed here."""
     client = fb(ctx)
     code = await _client_code(client, client_id, currency_code)
     body: dict[str, Any] = {
@@ -289,7 +288,7 @@ async def update_estimate(
     estimate_id: Annotated[int, Field(ge=1, description="Estimate id")],
     lines: Annotated[
         list[LineIn] | None,
-        Field(min_length=1, max_length=100, description="The FULL new line set (replaces every line)"),
+        Field(min_length=1, max_length=100, description="Replaces ALL lines"),
     ] = None,
     discount_percent: Percent = None,
     notes: Annotated[str | None, Field(max_length=5000, description="Notes"), FREE_TEXT] = None,
@@ -509,12 +508,12 @@ async def convert_estimate_to_invoice(
     ctx: Context[Any, Any],
     estimate_id: Annotated[int, Field(ge=1, description="Estimate id")],
     approval: Annotated[Confirmation, Resolve(_confirm_convert)],
-    allow_again: Annotated[bool, Field(description="Convert although an invoice was made from it")] = False,
+    allow_again: Annotated[bool, Field(description="Convert again")] = False,
     confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, ConvertOut]:
-    """Make a DRAFT invoice from an estimate: same client, every line with its taxes, the discount,
-    currency, notes and terms, linked to the estimate. Refuses an estimate already converted unless
-    allow_again. Confirmed by the user. Returns both totals side by side; send it with send_invoice."""
+    """Make a DRAFT invoice from an estimate (client, lines, taxes, discount, currency, notes, terms), linked to it;
+    refused if already converted unless allow_again. User confirms. Returns both totals; send with
+    send_invoice."""
     require_confirmation(approval, "converting the estimate")
     client = fb(ctx)
     key = estimate_key(estimate_id)

@@ -561,7 +561,7 @@ async def create_expense(
         Field(gt=0, max_digits=14, decimal_places=2, description="Amount spent"),
         PLAIN_AMOUNT,
     ],
-    date: Annotated[date, Field(description="Date of the expense (1970-2100)"), WRITE_DATE],
+    date: Annotated[date, Field(description="Date (1970-2100)"), WRITE_DATE],
     category: Annotated[
         str,
         Field(
@@ -577,7 +577,7 @@ async def create_expense(
     project_id: Annotated[int | None, Field(ge=1, description="Project to assign it to")] = None,
     currency_code: Annotated[
         str | None,
-        Field(pattern=r"^[A-Za-z]{3}$", description="Default: the business's currency"),
+        Field(pattern=r"^[A-Za-z]{3}$", description="Default: the business's"),
     ] = None,
 ) -> Annotated[CallToolResult, CreateExpenseOut]:
     """Record one expense for the signed-in user; an unknown or ambiguous category is refused with suggestions.

@@ -199,7 +199,7 @@ def _parse_cursor(cursor: str) -> tuple[int, int]:
 @tool(toolset=TOOLSET, title="List invoices", read_only=True, idempotent=True)
 async def list_invoices(
     ctx: Context[Any, Any],
-    client_id: Annotated[int | None, Field(ge=1, description="Only this client's invoices")] = None,
+    client_id: Annotated[int | None, Field(ge=1, description="Only this client's")] = None,
     status: Annotated[
         V3Status | None,
         Field(
@@ -477,11 +477,11 @@ async def list_overdue_invoices(
         Field(description="Default: today"),
         ISO_DATE,
     ] = None,
-    client_id: Annotated[int | None, Field(ge=1, description="Only this client's invoices")] = None,
+    client_id: Annotated[int | None, Field(ge=1, description="Only this client's")] = None,
     min_days_overdue: Annotated[
         int, Field(ge=1, le=3650, description="Minimum days past due")
     ] = 1,
-    limit: Annotated[int, Field(ge=1, le=500, description="Rows to list (totals cover all)")] = 50,
+    limit: Annotated[int, Field(ge=1, le=500, description="Rows (totals cover all)")] = 50,
 ) -> Annotated[CallToolResult, OverdueOut]:
     """Who owes what, since when: open invoices past due on as_of, most overdue first, with days overdue and aging
     bucket, classified here (FreshBooks' status lags). Totals per currency and bucket cover all, even rows cut
@@ -585,10 +585,10 @@ class CreatedInvoiceOut(BaseModel):
 @tool(toolset=TOOLSET, title="Create draft invoice", read_only=False, destructive=False, idempotent=False)
 async def create_invoice(
     ctx: Context[Any, Any],
-    client_id: Annotated[int, Field(ge=1, description="Client id (from find_client)")],
+    client_id: Annotated[int, Field(ge=1, description="From find_client")],
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=100, description="What is billed")],
     currency_code: Annotated[
-        str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Default: the client's currency")
+        str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Default: the client's")
     ] = None,
     create_date: Annotated[
         date | None, Field(description="Issue date (1970-2100); default today"), WRITE_DATE
@@ -711,7 +711,7 @@ class SendInvoiceOut(BaseModel):
 )
 async def send_invoice(
     ctx: Context[Any, Any],
-    invoice_id: Annotated[int, Field(ge=1, description="FreshBooks invoice id")],
+    invoice_id: Annotated[int, Field(ge=1, description="Invoice id")],
     approval: Annotated[Confirmation, Resolve(_confirm_send)],
     email_to: Annotated[
         list[EmailAddress] | None,

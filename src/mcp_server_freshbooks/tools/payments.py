@@ -257,8 +257,8 @@ class ListPaymentsOut(Paged):
 @tool(toolset=TOOLSET, title="List payments", read_only=True, idempotent=True)
 async def list_payments(
     ctx: Context[Any, Any],
-    client_id: Annotated[int | None, Field(ge=1, description="Only payments from this client")] = None,
-    invoice_id: Annotated[int | None, Field(ge=1, description="Only payments on this invoice")] = None,
+    client_id: Annotated[int | None, Field(ge=1, description="Only this client's")] = None,
+    invoice_id: Annotated[int | None, Field(ge=1, description="Only this invoice's")] = None,
     date_from: Annotated[dt.date | None, Field(description="Received on or after"), ISO_DATE] = None,
     date_to: Annotated[
         dt.date | None, Field(description="Received on or before"), ISO_DATE

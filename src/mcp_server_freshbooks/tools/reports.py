@@ -34,11 +34,11 @@ TOOLSET = Toolset(
 
 TOP = 5
 MAX_COLUMN_YEARS = 10  # 120 monthly columns
-Period = Annotated[R.PeriodName | None, Field(description="Default this_month, unless dates are given")]
+Period = Annotated[R.PeriodName | None, Field(description="Default: this_month or dates")]
 DateFrom = Annotated[date | None, Field(description="First day"), ISO_DATE]
 DateTo = Annotated[date | None, Field(description="Last day"), ISO_DATE]
 Currency = Annotated[
-    str | None, Field(pattern=r"^[A-Za-z]{3}$", description="e.g. CAD; default: each one in use"), ONE_LINE
+    str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Default: each in use"), ONE_LINE
 ]
 
 
@@ -387,7 +387,7 @@ class ReceivablesAgingOut(BaseModel):
 @tool(toolset=TOOLSET, title="Receivables aging", read_only=True, idempotent=True)
 async def receivables_aging(
     ctx: Context[Any, Any],
-    as_of: Annotated[date | None, Field(description="Default: today in the business"), ISO_DATE] = None,
+    as_of: Annotated[date | None, Field(description="Default: today"), ISO_DATE] = None,
     currency: Currency = None,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ReceivablesAgingOut]:
