@@ -71,6 +71,9 @@ def _accounting(res: Resource) -> list[dict[str, Any]]:
     if res.http_delete:
         how = "soft: vis_state 1" if res.vis_put else "hard"
         out.append(_endpoint("accounting", "DELETE", base + "/{id}", res, quirks=[how]))
+    if res.name == "invoice":  # routes/accounting.share_link (#17)
+        quirks = ["share_method: share_link, email, sms or pdf", "422 for a draft (FreshBooks shares sent invoices)"]
+        out.append(_endpoint("accounting", "GET", base + "/{id}/share_link", res, quirks=quirks))
     return out
 
 
