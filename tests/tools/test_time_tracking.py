@@ -417,3 +417,22 @@ async def test_update_project_resends_the_title_and_changes_only_what_is_given(m
     )
     assert project["rate"] == "175.00" and project["title"] == before["title"] and out["rate"] == "175.00"
     assert {k for k in project if project[k] != before[k]} <= {"rate", "billing_method", "updated_at"}
+
+
+async def test_create_project_asks_then_creates_once(mcp: Client, sandbox: Sandbox) -> None:
+    cid = next(iter(sandbox.db.clients))
+    args = {"name": "Garden Design", "client_id": cid, "rate": "110.00", "budget": 40}
+    before = len(sandbox.db.projects)
+    assert "confirm=true" in await call_error(mcp, "create_project", args)
+    assert len(sandbox.db.projects) == before
+    sandbox.set_faults(drop_rate=1.0)  # every reply lost: settled by looking the project up
+    result = await mcp.call_tool("create_project", {**args, "confirm": True})
+    sandbox.set_faults(drop_rate=0.0)
+    made = [p for p in sandbox.db.projects.values() if p["title"] == "Garden Design"]
+    assert len(made) <= 1
+    if not result.is_error:
+        assert len(made) == 1
+    out = await call_ok(mcp, "create_project", {**args, "name": "Garden Design 2", "confirm": True})
+    rec = sandbox.db.projects[out["id"]]
+    assert rec["client_id"] == cid and rec["rate"] == "110.00" and rec["billing_method"] == "project_rate"
+    assert rec["budget"] == 40 and out["logged_hours"] == "0.00"

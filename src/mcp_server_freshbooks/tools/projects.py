@@ -6,15 +6,23 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from ..freshbooks.projects import BillingMethod, Project, all_projects, get_project, project_query, update_project
+from ..freshbooks.projects import (
+    BillingMethod,
+    Project,
+    all_projects,
+    create_project,
+    get_project,
+    project_query,
+    update_project,
+)
 from ..freshbooks.time_billing import hours
 from ..freshbooks.time_entries import TimeFilter, time_page
-from ._base import Toolset, fb, one_line, respond, tool
+from ._base import Confirmation, Toolset, ask_confirmation, fb, one_line, require_confirmation, respond, tool
 from ._inputs import FREE_TEXT, ONE_LINE, PLAIN_AMOUNT, WRITE_DATE
 
 TOOLSET = Toolset(
@@ -162,4 +170,37 @@ async def update_project_tool(
     return respond(out, f"Updated project {out.title} [id {out.id}]: {', '.join(sorted(fields))}.")
 
 
-TOOLS = (list_projects, get_project_tool, update_project_tool)
+async def _confirm_create(
+    name: str, client_id: int | None, confirm: bool, ctx: Context[Any, Any]
+) -> Confirmation | Elicit[Confirmation]:
+    for_whom = f" for client {client_id}" if client_id else " (internal)"
+    return ask_confirmation(
+        ctx,
+        confirm,
+        question=f"Create the project {name!r}{for_whom}?",
+        retry_hint="call create_project again with the same arguments and confirm=true",
+    )
+
+
+@tool(toolset=TOOLSET, title="Create project", read_only=False, idempotent=False, name="create_project")
+async def create_project_tool(
+    ctx: Context[Any, Any],
+    name: Annotated[str, Field(min_length=1, max_length=200, description="Project title"), ONE_LINE],
+    approval: Annotated[Confirmation, Resolve(_confirm_create)],
+    client_id: Annotated[int | None, Field(ge=1, description="Client it is for")] = None,
+    rate: Annotated[Decimal | None, Field(ge=0, decimal_places=2, description="Hourly rate"), PLAIN_AMOUNT] = None,
+    billing_method: Annotated[BillingMethod | None, Field(description="Rate its time bills at")] = None,
+    budget: Annotated[int | None, Field(ge=0, le=1000000, description="Budget hours")] = None,
+    due_date: Annotated[dt.date | None, Field(description="Due date"), WRITE_DATE] = None,
+    confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
+) -> Annotated[CallToolResult, ProjectDetail]:
+    """Create an hourly project, once the user confirms; created once even if the reply is lost."""
+    require_confirmation(approval, "creating the project")
+    fields: dict[str, Any] = {"title": name, "project_type": "hourly_rate", "client_id": client_id, "rate": rate}
+    fields |= {"billing_method": billing_method or ("project_rate" if rate is not None else None)}
+    fields |= {"budget": budget, "due_date": due_date, "internal": client_id is None}
+    out = await _detail(ctx, await create_project(fb(ctx), fields))
+    return respond(out, f"Created project {out.title} [id {out.id}].")
+
+
+TOOLS = (list_projects, get_project_tool, create_project_tool, update_project_tool)
