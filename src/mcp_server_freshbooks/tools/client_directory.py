@@ -77,12 +77,11 @@ async def list_clients(
     updated_from: Annotated[dt.date | None, Field(description="Changed on or after"), ISO_DATE] = None,
     updated_to: Annotated[dt.date | None, Field(description="Changed on or before"), ISO_DATE] = None,
     limit: Annotated[int, Field(ge=1, le=100, description="Clients per page")] = 25,
-    page: Annotated[int, Field(ge=1, le=1000, description="Page number, from 1")] = 1,
+    page: Annotated[int, Field(ge=1, description="Page number")] = 1,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ListClientsOut]:
-    """Every client, newest first (highest client_id), optionally filtered; no query needed (find_client
-    searches by name). Rows: id, organization, contact, email, currency, unpaid balance. Page on with
-    page=next_page."""
+    """Every client, newest first (highest id), optionally filtered; needs no query (find_client searches
+    names). Rows: id, organization, contact, email, currency, unpaid balance. Page with next_page."""
     if updated_from and updated_to and updated_from > updated_to:
         raise ToolError(f"updated_from ({updated_from}) is after updated_to ({updated_to}); swap them.")
     email, username, organization = (v.strip() if v and v.strip() else None for v in (email, username, organization))
