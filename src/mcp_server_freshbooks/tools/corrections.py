@@ -104,18 +104,18 @@ def _name(inv: Invoice, first: bool = False) -> str:
     return f"{'I' if first else 'i'}nvoice #{inv.invoice_number} (id {inv.id}, {inv.client_name})"
 
 
-# ---------------------------------------------------------------------- update_invoice
+# ---------------------------------------------------------------------- update_invoice, revise_sent_invoice
 
 _AMOUNT_FIELDS = ("lines", "discount_percent", "client_id")  # change what the client owes
-_FREE_ON_SENT = frozenset({"notes", "terms", "po_number", "due_offset_days", "due_date"})
+# What a sent invoice's client has already received: changed only through revise_sent_invoice (asks).
+_SENT_GATED = ("lines", "discount_percent", "client_id", "create_date")
 
 
 def _asked(**given: Any) -> list[str]:
     return [k for k, v in given.items() if v is not None]
 
 
-def _invoice_question(inv: Invoice, fields: list[str]) -> str | None:
-    """None when the edit needs no confirmation; raises ToolError when it must be refused."""
+def _refusal(inv: Invoice, fields: list[str]) -> None:
     if not fields:
         raise ToolError("Give at least one field to change; nothing was changed.")
     money = [f for f in fields if f in _AMOUNT_FIELDS]
@@ -124,94 +124,53 @@ def _invoice_question(inv: Invoice, fields: list[str]) -> str | None:
             f"{_name(inv, first=True)} is paid: its {', '.join(money)} cannot be changed. Nothing was changed. "
             "To correct it, delete its payments first (delete_payment) or issue a new invoice."
         )
+
+
+def _revision_question(inv: Invoice, fields: list[str]) -> str:
+    _refusal(inv, fields)
     if inv.is_draft:
-        return None
-    gated = [f for f in fields if f not in _FREE_ON_SENT]
-    if not gated:
-        return None
+        raise ToolError(f"{_name(inv, first=True)} is a draft: change it with update_invoice. Nothing was changed.")
     return (
         f"{_name(inv, first=True)} was already sent: the client has received it (status {inv.v3_status}, total "
-        f"{fmt(inv.amount)}, outstanding {fmt(inv.outstanding)}). Change its {', '.join(gated)} anyway?"
+        f"{fmt(inv.amount)}, outstanding {fmt(inv.outstanding)}). Change its {', '.join(fields)} anyway?"
     )
 
 
-async def _confirm_invoice_edit(
-    invoice_id: int,
-    client_id: int | None,
-    create_date: dt.date | None,
-    due_date: dt.date | None,
-    due_offset_days: int | None,
-    lines: list[LineIn] | None,
-    notes: str | None,
-    terms: str | None,
-    po_number: str | None,
-    discount_percent: Decimal | None,
-    confirm: bool,
+async def _edit_invoice(
     ctx: Context[Any, Any],
-) -> Confirmation | Elicit[Confirmation]:
-    fields = _asked(
+    invoice_id: int,
+    *,
+    revise: bool,
+    client_id: int | None = None,
+    create_date: dt.date | None = None,
+    due_date: dt.date | None = None,
+    due_offset_days: int | None = None,
+    lines: list[LineIn] | None = None,
+    notes: str | None = None,
+    terms: str | None = None,
+    po_number: str | None = None,
+    discount_percent: Decimal | None = None,
+) -> CallToolResult:
+    """One invoice edit under the invoice's lock: checks on the invoice as it is now, one verified PUT."""
+    if due_date is not None and due_offset_days is not None:
+        raise ToolError("Give due_date or due_offset_days, not both; nothing was changed.")
+    asked = _asked(
         client_id=client_id, create_date=create_date, due_date=due_date, due_offset_days=due_offset_days,
         lines=lines, notes=notes, terms=terms, po_number=po_number, discount_percent=discount_percent,
     )  # fmt: skip
-    return await confirm_gate(
-        ctx,
-        confirm,
-        key=invoice_key(invoice_id),
-        load=lambda: load_invoice(fb(ctx), invoice_id, lines=True),
-        question=lambda inv: _invoice_question(inv, fields),
-        retry_hint="call update_invoice again with the same arguments and confirm=true",
-    )
-
-
-@tool(
-    toolset=TOOLSET, title="Update invoice", read_only=False, destructive=False, idempotent=False,
-    not_found=NOT_FOUND_INVOICE,
-)  # fmt: skip
-async def update_invoice(
-    ctx: Context[Any, Any],
-    invoice_id: Annotated[int, Field(ge=1, description="FreshBooks invoice id")],
-    approval: Annotated[Confirmation, Resolve(_confirm_invoice_edit)],
-    client_id: Annotated[int | None, Field(ge=1, description="Bill another client")] = None,
-    create_date: Annotated[dt.date | None, Field(description="Issue date (1970-2100)"), WRITE_DATE] = None,
-    due_date: Annotated[
-        dt.date | None, Field(description="Due date; set as days after the issue date"), WRITE_DATE
-    ] = None,
-    due_offset_days: Annotated[int | None, Field(ge=0, le=365, description="Days from issue to due")] = None,
-    lines: Annotated[
-        list[LineIn] | None,
-        Field(min_length=1, max_length=100, description="The COMPLETE new set of lines; replaces all"),
-    ] = None,
-    notes: Annotated[str | None, Field(max_length=5000, description="Notes"), FREE_TEXT] = None,
-    terms: Annotated[str | None, Field(max_length=5000, description="Terms"), FREE_TEXT] = None,
-    po_number: Annotated[str | None, Field(max_length=40, description="Client's PO number"), ONE_LINE] = None,
-    discount_percent: Annotated[
-        Decimal | None, Field(ge=0, le=100, decimal_places=2, description="Invoice discount %"), PLAIN_AMOUNT
-    ] = None,
-    confirm: CONFIRM = False,
-) -> Annotated[CallToolResult, CorrectionOut]:
-    """Edit an invoice. A draft: any field; lines are the full new set (get_invoice shows the current
-    ones). Sent: notes, terms, PO and due date freely; lines, discount, client or issue date after the user
-    confirms. Paid: no line/amount changes. The due date is stored as days after the issue date. Returns
-    each changed field old -> new, and the new total checked against one computed here."""
-    require_confirmation(approval, "changing the sent invoice")
-    if due_date is not None and due_offset_days is not None:
-        raise ToolError("Give due_date or due_offset_days, not both; nothing was changed.")
     client = fb(ctx)
     key = invoice_key(invoice_id)
     async with exclusive(client, key):
-        asked_about = await load_once(ctx, key, lambda: load_invoice(client, invoice_id, lines=True))
         inv = await load_once(ctx, key, lambda: load_invoice(client, invoice_id, lines=True), fresh=True)
-        asked = _asked(
-            client_id=client_id, create_date=create_date, due_date=due_date, due_offset_days=due_offset_days,
-            lines=lines, notes=notes, terms=terms, po_number=po_number, discount_percent=discount_percent,
-        )  # fmt: skip
-        # Refusals again, on the invoice as it is now (e.g. paid meanwhile); a draft sent since the
-        # resolver looked at it needs the question the user was never asked.
-        if _invoice_question(inv, asked) is not None and _invoice_question(asked_about, asked) is None:
+        _refusal(inv, asked)  # again, on the invoice as it is now (e.g. paid meanwhile)
+        gated = [f for f in asked if f in _SENT_GATED]
+        if not revise and gated and not inv.is_draft:
             raise ToolError(
-                f"{_name(inv, first=True)} was sent since this call began; nothing was changed. Call update_invoice "
-                "again: the user will be asked first."
+                f"{_name(inv, first=True)} was already sent (status {inv.v3_status}): changing its {', '.join(gated)} "
+                "needs the user's confirmation. Use revise_sent_invoice with the same arguments. Nothing was changed."
             )
+        if revise and inv.is_draft:
+            raise ToolError(f"{_name(inv, first=True)} is a draft: use update_invoice. Nothing was changed.")
         issue = create_date or inv.create_date or await client.today()
         offset = due_offset_days
         if due_date is not None:
@@ -219,9 +178,9 @@ async def update_invoice(
             if offset < 0:
                 raise ToolError(f"due_date {due_date} is before the issue date {issue}; nothing was changed.")
         new_lines = line_inputs(lines) if lines is not None else None
-        current_discount = Decimal(str(inv.raw.get("discount_value") or "0"))
         expected: Money | None = None
         if new_lines is not None or discount_percent is not None:
+            current_discount = Decimal(str(inv.raw.get("discount_value") or "0"))
             total = expected_total(
                 new_lines if new_lines is not None else [as_input(x) for x in inv.lines],
                 discount_percent if discount_percent is not None else current_discount,
@@ -256,10 +215,94 @@ async def update_invoice(
         check = (
             " Total matches the one computed here."
             if out.total_matches
-            else (f" Total DIFFERS from the {fmt(expected)} computed here: review it with get_invoice.")
+            else f" Total DIFFERS from the {fmt(expected)} computed here: review it with get_invoice."
         )
     text = f"Updated {_name(after)}{_settled_note(settled)}: {_changes_text(out.changes)}.{check}{due_note}"
     return respond(out, text)
+
+
+LinesParam = Annotated[
+    list[LineIn] | None,
+    Field(min_length=1, max_length=100, description="The COMPLETE new set of lines; replaces all"),
+]
+DiscountParam = Annotated[
+    Decimal | None, Field(ge=0, le=100, decimal_places=2, description="Invoice discount %"), PLAIN_AMOUNT
+]
+IssueDateParam = Annotated[dt.date | None, Field(description="Issue date (1970-2100)"), WRITE_DATE]
+
+
+@tool(
+    toolset=TOOLSET, title="Update invoice", read_only=False, destructive=False, idempotent=True,
+    not_found=NOT_FOUND_INVOICE,
+)  # fmt: skip
+async def update_invoice(
+    ctx: Context[Any, Any],
+    invoice_id: Annotated[int, Field(ge=1, description="FreshBooks invoice id")],
+    client_id: Annotated[int | None, Field(ge=1, description="Bill another client (drafts)")] = None,
+    create_date: IssueDateParam = None,
+    due_date: Annotated[
+        dt.date | None, Field(description="Due date; set as days after the issue date"), WRITE_DATE
+    ] = None,
+    due_offset_days: Annotated[int | None, Field(ge=0, le=365, description="Days from issue to due")] = None,
+    lines: LinesParam = None,
+    notes: Annotated[str | None, Field(max_length=5000, description="Notes"), FREE_TEXT] = None,
+    terms: Annotated[str | None, Field(max_length=5000, description="Terms"), FREE_TEXT] = None,
+    po_number: Annotated[str | None, Field(max_length=40, description="Client's PO number"), ONE_LINE] = None,
+    discount_percent: DiscountParam = None,
+) -> Annotated[CallToolResult, CorrectionOut]:
+    """Edit an invoice. A draft: any field; lines are the full new set (get_invoice shows the current
+    ones). A sent invoice: notes, terms, PO and due date here; its lines, discount, client or issue date
+    through revise_sent_invoice (asks the user). The due date is stored as days after the issue date.
+    Returns each changed field old -> new and the total checked against one computed here."""
+    return await _edit_invoice(
+        ctx, invoice_id, revise=False, client_id=client_id, create_date=create_date, due_date=due_date,
+        due_offset_days=due_offset_days, lines=lines, notes=notes, terms=terms, po_number=po_number,
+        discount_percent=discount_percent,
+    )  # fmt: skip
+
+
+async def _confirm_revision(
+    invoice_id: int,
+    lines: list[LineIn] | None,
+    discount_percent: Decimal | None,
+    client_id: int | None,
+    create_date: dt.date | None,
+    confirm: bool,
+    ctx: Context[Any, Any],
+) -> Confirmation | Elicit[Confirmation]:
+    fields = _asked(lines=lines, discount_percent=discount_percent, client_id=client_id, create_date=create_date)
+    return await confirm_gate(
+        ctx,
+        confirm,
+        key=invoice_key(invoice_id),
+        load=lambda: load_invoice(fb(ctx), invoice_id, lines=True),
+        question=lambda inv: _revision_question(inv, fields),
+        retry_hint="call revise_sent_invoice again with the same arguments and confirm=true",
+    )
+
+
+@tool(
+    toolset=TOOLSET, title="Revise sent invoice", read_only=False, destructive=False, idempotent=False,
+    not_found=NOT_FOUND_INVOICE,
+)  # fmt: skip
+async def revise_sent_invoice(
+    ctx: Context[Any, Any],
+    invoice_id: Annotated[int, Field(ge=1, description="FreshBooks invoice id")],
+    approval: Annotated[Confirmation, Resolve(_confirm_revision)],
+    lines: LinesParam = None,
+    discount_percent: DiscountParam = None,
+    client_id: Annotated[int | None, Field(ge=1, description="Bill another client")] = None,
+    create_date: IssueDateParam = None,
+    confirm: CONFIRM = False,
+) -> Annotated[CallToolResult, CorrectionOut]:
+    """Change what a SENT invoice bills (lines as the full new set, discount, client, issue date) after
+    the user confirms: the client already received the old version. Refused on paid invoices and below
+    what was paid. Returns each changed field old -> new and the total checked against one computed here."""
+    require_confirmation(approval, "changing the sent invoice")
+    return await _edit_invoice(
+        ctx, invoice_id, revise=True, lines=lines, discount_percent=discount_percent, client_id=client_id,
+        create_date=create_date,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- delete_invoice
@@ -481,26 +524,45 @@ def _payment_refusal(pay: Payment, inv: Invoice, amount: Decimal | None) -> None
         )
 
 
-def _payment_question(loaded: tuple[Payment, Invoice], amount: Decimal | None) -> str | None:
+def _payment_question(
+    loaded: tuple[Payment, Invoice],
+    amount: Decimal | None,
+    date: dt.date | None,
+    method: str | None,
+    note: str | None,
+) -> str:
+    """Every payment correction is asked first (a payment is money on the books); refusals before asking."""
     pay, inv = loaded
+    if all(v is None for v in (amount, date, method, note)):
+        raise ToolError("Give at least one field to change; nothing was changed.")
     _payment_refusal(pay, inv, amount)
-    if amount is None or amount == pay.amount.amount:
-        return None
-    return (
-        f"Change payment {pay.id} on {_name(inv)} from {fmt(pay.amount)} to "
-        f"{fmt(Money(amount=amount, code=pay.amount.code))}? Outstanding is {fmt(inv.outstanding)} now."
-    )
+    parts = []
+    if amount is not None:
+        parts.append(f"amount {fmt(pay.amount)} -> {fmt(Money(amount=amount, code=pay.amount.code))}")
+    if date is not None:
+        parts.append(f"date {pay.date} -> {date}")
+    if method is not None:
+        parts.append(f"method {pay.type} -> {method}")
+    if note is not None:
+        parts.append("note")
+    return f"Correct payment {pay.id} on {_name(inv)} (outstanding {fmt(inv.outstanding)}): {'; '.join(parts)}?"
 
 
 async def _confirm_payment_edit(
-    payment_id: int, amount: Decimal | None, confirm: bool, ctx: Context[Any, Any]
+    payment_id: int,
+    amount: Decimal | None,
+    date: dt.date | None,
+    method: str | None,
+    note: str | None,
+    confirm: bool,
+    ctx: Context[Any, Any],
 ) -> Confirmation | Elicit[Confirmation]:
     return await confirm_gate(
         ctx,
         confirm,
         key=f"payment:{payment_id}",
         load=lambda: _load_payment(fb(ctx), payment_id),
-        question=lambda loaded: _payment_question(loaded, amount),
+        question=lambda loaded: _payment_question(loaded, amount, date, method, note),
         retry_hint="call update_payment again with the same arguments and confirm=true",
     )
 
@@ -536,7 +598,7 @@ async def update_payment(
     """Correct a payment's date, method, note or amount (the user confirms; at most what the invoice owes plus this
     payment). Returns changes old -> new with the invoice's balance. Another invoice: delete_payment,
     record_payment."""
-    require_confirmation(approval, "changing the payment amount")
+    require_confirmation(approval, "correcting the payment")
     if all(v is None for v in (amount, date, method, note)):
         raise ToolError("Give at least one field to change; nothing was changed.")
     client = fb(ctx)
@@ -618,4 +680,12 @@ async def delete_payment(
     )
 
 
-TOOLS = (update_invoice, delete_invoice, update_expense, delete_expense, update_payment, delete_payment)
+TOOLS = (
+    update_invoice,
+    revise_sent_invoice,
+    delete_invoice,
+    update_expense,
+    delete_expense,
+    update_payment,
+    delete_payment,
+)
