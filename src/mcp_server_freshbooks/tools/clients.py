@@ -199,7 +199,8 @@ def _detail_text(rec: ClientRecord) -> str:
 
 
 async def _fetch(client: FreshBooksClient, client_id: int, *, detailed: bool = False) -> ClientRecord:
-    includes = BALANCE_INCLUDES + (("contacts",) if detailed else ())
+    # Exactly what the view shows (#17): concise shows outstanding and overdue; detailed adds the rest.
+    includes = (*BALANCE_INCLUDES, "contacts") if detailed else ("outstanding_balance", "overdue_balance")
     return ClientRecord.parse(await client.get(CLIENTS, client_id, includes=includes))
 
 
@@ -559,7 +560,7 @@ async def update_client(
         )
     client = fb(ctx)
     raw = await client.update(CLIENTS, client_id, fields, includes=BALANCE_INCLUDES)
-    updated = ClientRecord.parse(raw) if raw else await _fetch(client, client_id)
+    updated = ClientRecord.parse(raw) if raw else await _fetch(client, client_id, detailed=True)
     if contacts is not None:
         updated.contacts = fields["contacts"]
     message = f"Updated {updated.describe()}: {', '.join(sorted(fields))}."
