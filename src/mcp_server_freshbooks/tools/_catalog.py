@@ -31,4 +31,5 @@ TOOLSETS: tuple[ToolsetInfo, ...] = (
     ToolsetInfo('time', False, 'Time tracking: list, log and summarize hours; services and rates; invoice unbilled time.', "log_time records hours; summarize_time answers 'how much time on what'; invoice_unbilled_time turns a client's unbilled hours into one draft invoice."),
     ToolsetInfo('projects', False, 'Projects: list and read them with hours logged vs budget and billed status; change one.', "get_project shows a project's rate, budget, hours logged and unbilled, services and team."),
     ToolsetInfo('estimates', False, 'Quotes: list, create, send and accept estimates; convert one to a draft invoice.', "Estimates are quotes: create_estimate drafts one, send_estimate emails it, accept_estimate records the client's yes, convert_estimate_to_invoice makes the draft invoice with the same lines, taxes and discount."),
+    ToolsetInfo('catalogue', False, 'The items sold (unit cost, default taxes) and the taxes, to build invoice and estimate lines.', 'list_items and list_taxes give the names, unit costs and tax percents to put on lines.'),
 )

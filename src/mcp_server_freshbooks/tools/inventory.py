@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import (
+    catalogue,
     client_directory,
     clients,
     corrections,
@@ -44,6 +45,7 @@ DOMAINS = (
     time_tracking,
     projects,
     estimates,
+    catalogue,
 )
 
 # A module may split off rarely used tools into an opt-in toolset: it then lists both in TOOLSETS.
