@@ -66,7 +66,8 @@ def cases(sb: Sandbox, used: set[int]) -> list[Case]:
     exp, dexp = pick(exps), pick(exps)
     return [
         ("update_invoice", {"invoice_id": draft["id"], "lines": LINES},
-         lambda: D(draft["amount"]["amount"]) == LINES_TOTAL, lambda: len(draft["lines"]) == 1),
+         lambda: D(draft["amount"]["amount"]) == LINES_TOTAL and len(draft["lines"]) == 1,
+         lambda: balanced(sb, draft)),
         ("delete_invoice", {"invoice_id": gone["id"], "confirm": True}, lambda: gone["vis_state"] == 1, lambda: True),
         ("update_expense", {"expense_id": exp["id"], "amount": "77.70"},
          lambda: exp["amount"]["amount"] == "77.70", lambda: True),
