@@ -621,8 +621,8 @@ async def invoice_unbilled_time(
     client_id: Annotated[int, Field(ge=1, description="Client to bill")],
     approval: Annotated[Confirmation, Resolve(_confirm_billing)],
     project_id: ProjectIdParam = None,
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
+    date_from: Annotated[dt.date | None, Field(description="First day (local)"), WRITE_DATE] = None,
+    date_to: Annotated[dt.date | None, Field(description="Last day, inclusive"), WRITE_DATE] = None,
     group_by: Annotated[GroupBy, Field(description="One line per service, project or entry")] = "service",
     rate: Annotated[
         Decimal | None,
