@@ -55,7 +55,8 @@ def _range_query(sb: Sandbox) -> tuple[str, str, Query]:
 
 
 async def tool_wall_time(sb: Sandbox, remote: Standalone) -> tuple[float, int, int, dict[str, Any]]:
-    settings = load_settings(environ={}, use_dotenv=False).with_overrides(api_url=remote.base_url)
+    # expenses is an opt-in toolset (#12)
+    settings = load_settings(environ={}, use_dotenv=False).with_overrides(api_url=remote.base_url, toolsets="all")
     async with Client(build_server(settings, token_source=StaticTokenSource(remote.access_token))) as client:
         start, end, _ = _range_query(sb)
         await client.call_tool("list_expense_categories", {})  # warm identity + category cache
