@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from mcp_server_freshbooks.config import load_settings
 from mcp_server_freshbooks.sandbox import Sandbox, SandboxOptions
-from mcp_server_freshbooks.server import build_server
+from mcp_server_freshbooks.server import build_server, enforced_input_schemas
 from reliability.fuzzing import Case, Tally, case_for, check, known_from, must_refuse
 
 ERAS = {"modern": "auto", "legacy": "legacy"}
@@ -74,7 +74,8 @@ def _run_era(
         portal.wrap_async_context_manager(Client(server, mode=mode)) as client,
     ):
         known = known_from(sb)
-        schemas = {t.name: t.input_schema for t in portal.call(client.list_tools).tools}
+        enforced = enforced_input_schemas()  # the advertised schemas leave some enforced rules unsaid
+        schemas = {t.name: enforced[t.name] for t in portal.call(client.list_tools).tools}
         for tool in sorted(schemas):
             tally = Tally()
             run = _runner(portal, client, sb, tool, tally, schemas[tool], known, examples)

@@ -31,7 +31,7 @@ from .freshbooks import FreshBooksClient, FreshBooksError, StaticTokenSource, To
 from .tools._base import AppState, ToolSpec, all_specs
 from .tools._catalog import TOOLSETS as CATALOG
 from .tools._inputs import plain_argument_error
-from .tools._schema import compact_schemas
+from .tools._schema import compact_schemas, enforced_input_schema
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +198,11 @@ def _tools() -> dict[str, Tool]:
         )
         for spec in all_specs()
     }
+
+
+def enforced_input_schemas() -> dict[str, dict[str, Any]]:
+    """Each tool's input rules as its argument model enforces them (the advertised schema omits some): for fuzzing."""
+    return {name: enforced_input_schema(tool) for name, tool in _tools().items()}
 
 
 async def _announce_list_changed(ctx: Context[AppState, Any], *, prompts: bool) -> None:

@@ -118,7 +118,7 @@ def _resolve(schema: JSON, defs: JSON) -> JSON:
 
 # Bidirectional-text controls a name may not hold (notes may).
 BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-FREE_TEXT_FIELDS = frozenset({"notes", "note", "terms", "description"})
+FREE_TEXT_FIELDS = frozenset({"notes", "note", "terms", "description", "message"})  # FREE_TEXT params in tools/
 PRINTABLE = st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters=BIDI)
 
 

@@ -30,7 +30,7 @@ from pydantic import model_validator
 
 from ._output import DETAILED
 
-__all__ = ["compact_input_schema", "compact_output_schema", "compact_schemas"]
+__all__ = ["compact_input_schema", "compact_output_schema", "compact_schemas", "enforced_input_schema"]
 
 ArgModel = ArgModelBase
 _NULL = {"type": "null"}
@@ -66,15 +66,21 @@ def _null_means_default(model: type[ArgModel]) -> type[ArgModel]:
     return type(model.__name__, (model,), namespace)
 
 
-def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
+def compact_input_schema(schema: dict[str, Any], *, trim: bool = True) -> dict[str, Any]:
+    """The portable form of an input schema; `trim=False` keeps every rule the argument model enforces."""
     defs = schema.get("$defs", {})
-    out = _input_node({k: v for k, v in schema.items() if k != "$defs"}, defs)
+    out = _input_node({k: v for k, v in schema.items() if k != "$defs"}, defs, trim)
     out["type"] = "object"
     out.setdefault("properties", {})
     return out
 
 
-def _input_node(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+def enforced_input_schema(tool: Tool) -> dict[str, Any]:
+    """Every rule the argument model enforces, in the advertised form: what a fuzzer must generate within."""
+    return compact_input_schema(tool.fn_metadata.arg_model.model_json_schema(by_alias=True), trim=False)
+
+
+def _input_node(node: dict[str, Any], defs: dict[str, Any], trim: bool = True) -> dict[str, Any]:
     if "$ref" in node:
         target = defs[node["$ref"].rsplit("/", 1)[-1]]
         node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
@@ -82,14 +88,17 @@ def _input_node(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     if "anyOf" in node:
         node = _without_null(node)
     if "properties" in node:
-        node["properties"] = {name: _trimmed(name, _input_node(sub, defs)) for name, sub in node["properties"].items()}
+        node["properties"] = {
+            name: _trimmed(name, sub) if trim else sub
+            for name, sub in ((n, _input_node(s, defs, trim)) for n, s in node["properties"].items())
+        }
         for name, sub in node["properties"].items():
             if name not in node.get("required", ()):
                 # smolagents treats every input without `nullable: true` as required (and refuses the
                 # call without it); JSON Schema validators ignore the keyword.
                 sub["nullable"] = True
     if isinstance(node.get("items"), dict):
-        node["items"] = _input_node(node["items"], defs)
+        node["items"] = _input_node(node["items"], defs, trim)
     if node.get("type") == "object":
         node["additionalProperties"] = False
         node.setdefault("properties", {})
