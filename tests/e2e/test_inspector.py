@@ -167,7 +167,8 @@ def test_stdio_prompts_list_and_get(inspector: Any, stdio: list[str]) -> None:
 def test_stdio_read_only_mode_lists_no_write_tool(
     inspector: Any, server_bin: Path, expected_tools: dict[str, bool]
 ) -> None:
-    run = inspector("--method", "tools/list", target=[str(server_bin), "serve", "--demo", "--read-only"])
+    target = [str(server_bin), "serve", "--demo", "--read-only", "--toolsets", EVERYDAY]
+    run = inspector("--method", "tools/list", target=target)
     assert run.returncode == 0, run.describe()
     names = {t["name"] for t in run.result["tools"]}
     assert names == {name for name, read_only in expected_tools.items() if read_only}
