@@ -149,32 +149,13 @@ def seed_project_time_entries(books: Books, rng: random.Random, project: JSON, t
 
 
 def _support_project(pid: int, created: str, client_id: int) -> JSON:
-    return {
-        "id": pid,
-        "title": "Support Retainer",
-        "description": "",
-        "due_date": None,
-        "client_id": client_id,
-        "internal": False,
-        "budget": None,
-        "fixed_price": None,
-        "rate": None,
-        "billing_method": "service_rate",
-        "project_type": "hourly_rate",
-        "project_manager_id": None,
-        "active": True,
-        "complete": False,
-        "sample": False,
-        "created_at": created,
-        "updated_at": created,
-        "logged_duration": None,
-        "services": [],
-        "billed_amount": "0.00",
-        "billed_status": "unbilled",
-        "retainer_id": None,
-        "expense_markup": "0",
-        "group_id": 800000 + pid % 100000,
-    }
+    from .projects import _record as project_record  # imported here: projects imports this module
+
+    rec = project_record(pid, created)
+    rec.update(
+        title="Support Retainer", client_id=client_id, billing_method="service_rate", project_type="hourly_rate"
+    )
+    return rec
 
 
 def seed_team_time(s: Seeding) -> None:
