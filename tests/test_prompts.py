@@ -28,6 +28,7 @@ def settings() -> Settings:
     everyday = ",".join((*DEFAULT_TOOLSETS, "client_admin", "expenses"))
     return load_settings(environ={"FRESHBOOKS_TOOLSETS": everyday}, use_dotenv=False)
 
+
 ALL_PROMPTS = {
     "month_end_close",
     "chase_overdue_invoices",

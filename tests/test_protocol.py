@@ -23,6 +23,7 @@ def settings() -> Settings:
     everyday = ",".join((*DEFAULT_TOOLSETS, "client_admin", "expenses"))
     return load_settings(environ={"FRESHBOOKS_TOOLSETS": everyday}, use_dotenv=False)
 
+
 # what pydantic's own text would leak: its docs link, its wording, our argument-model class names
 LEAKS = re.compile(
     r"https?://|pydantic|errors\.pydantic|input_value|input_type|Arguments\b|LineIn|TaxIn|ContactIn|\[type="

@@ -41,8 +41,9 @@ INTRO = "Keeps a small business's books in FreshBooks. Look things up before act
 OUTRO = """\
 Money is always {"amount": "<decimal string>", "code": "<currency>"}; amounts in different currencies are
 never added together. Results are concise by default (response_format="detailed" for every field) and say
-when more pages exist. Writes that lose data or move money ask the user to confirm; pass confirm=true only
-after the user has agreed."""
+when more pages exist. Tools whose description says "user confirms" ask the user through the host before
+they write; a host that cannot ask gets the question as the result: ask the user, then call again with the
+same arguments and confirm=true. Pass confirm=true only after the user has agreed."""
 DYNAMIC = (
     "More tools come in toolsets ({ids}): list_toolsets shows them and enable_toolset adds one's tools "
     "when the task needs them."

@@ -259,12 +259,14 @@ async def test_create_client_happy_path_with_contacts(mcp: Client, sandbox: Sand
         "fname": "Rosa",
         "lname": "Delgado",
         "email": "rosa@lumen-optics.example.com",
-        "bus_phone": "+1-555-010-2000",
-        "p_street": "12 Main St",
-        "p_city": "Halifax",
-        "p_province": "Nova Scotia",
-        "p_code": "B3H 1A1",
-        "p_country": "Canada",
+        "phones": {"business": "+1-555-010-2000"},
+        "address": {
+            "street": "12 Main St",
+            "city": "Halifax",
+            "province": "Nova Scotia",
+            "code": "B3H 1A1",
+            "country": "Canada",
+        },
         "currency_code": "cad",
         "language": "fr",
         "note": "Pays by cheque",
@@ -276,8 +278,16 @@ async def test_create_client_happy_path_with_contacts(mcp: Client, sandbox: Sand
     cid = new_ids.pop()
     rec = sandbox.db.clients[cid]
     assert out["client"]["id"] == cid and out["changed"] is True
-    for key in ("organization", "fname", "lname", "email", "bus_phone", "p_city", "p_country", "note", "language"):
+    for key in ("organization", "fname", "lname", "email", "note", "language"):
         assert rec[key] == args[key], key
+    assert (rec["bus_phone"], rec["p_street"], rec["p_city"], rec["p_province"], rec["p_code"], rec["p_country"]) == (
+        "+1-555-010-2000",
+        "12 Main St",
+        "Halifax",
+        "Nova Scotia",
+        "B3H 1A1",
+        "Canada",
+    )
     assert rec["currency_code"] == "CAD"
     assert sandbox.db.client_contacts[cid][0]["email"] == "ap@lumen-optics.example.com"
     assert writes(sandbox) == [("POST", "client", cid)]
@@ -299,7 +309,7 @@ async def test_create_client_with_email_only(mcp: Client, sandbox: Sandbox) -> N
         ({"organization": "X Co", "currency_code": "US"}, "currency_code"),
         ({"organization": "X Co", "contacts": [{"email": "broken"}]}, "contacts[0].email"),
         ({"organization": "X Co", "language": "english please"}, "language"),
-        ({"bus_phone": "555"}, "organization"),
+        ({"phones": {"business": "555"}}, "organization"),
         ({}, "organization"),
         ({"organization": "   "}, "organization"),
     ],
@@ -352,7 +362,11 @@ async def test_create_client_allow_duplicate(mcp: Client, sandbox: Sandbox) -> N
 async def test_update_client_changes_only_given_fields(mcp: Client, sandbox: Sandbox) -> None:
     rec = client_with(sandbox)
     before = dict(sandbox.db.clients[rec["id"]])
-    out = await call_ok(mcp, "update_client", {"client_id": rec["id"], "p_city": "Ottawa", "mob_phone": "+1-555-0000"})
+    out = await call_ok(
+        mcp,
+        "update_client",
+        {"client_id": rec["id"], "address": {"city": "Ottawa"}, "phones": {"mobile": "+1-555-0000"}},
+    )
     after = sandbox.db.clients[rec["id"]]
     assert after["p_city"] == "Ottawa" and after["mob_phone"] == "+1-555-0000"
     changed = {k for k in after if after[k] != before.get(k)}
@@ -379,7 +393,7 @@ async def test_update_client_validation_and_not_found(mcp: Client, sandbox: Sand
     rec = client_with(sandbox)
     assert "email" in await call_error(mcp, "update_client", {"client_id": rec["id"], "email": "nope"})
     assert "currency_code" in await call_error(mcp, "update_client", {"client_id": rec["id"], "currency_code": "XYZ"})
-    assert "find_client" in await call_error(mcp, "update_client", {"client_id": 999999, "p_city": "X"})
+    assert "find_client" in await call_error(mcp, "update_client", {"client_id": 999999, "address": {"city": "X"}})
     assert writes(sandbox) == []
 
 

@@ -17,34 +17,27 @@ from ._inputs import FREE_TEXT, ONE_LINE, PLAIN_AMOUNT
 
 
 class TaxIn(BaseModel):
-    name: Annotated[
-        str, Field(min_length=1, max_length=40, description="Tax name"), ONE_LINE
-    ]
-    percent: Annotated[
-        Decimal, Field(ge=0, le=100, decimal_places=3, description="Percent"), PLAIN_AMOUNT
-    ]
-    compound: bool = Field(default=False, description="2nd tax: on line + 1st tax")
+    # Nested fields named for what they hold carry no description: the schema is repeated in every
+    # tool that takes lines, and the parameter's own description says what the list is.
+    name: Annotated[str, Field(min_length=1, max_length=40), ONE_LINE]
+    percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=3), PLAIN_AMOUNT]
+    compound: bool = Field(default=False, description="2nd tax, on line + 1st tax")
 
 
 class LineIn(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=200, description="Item or service"), ONE_LINE]
+    name: Annotated[str, Field(min_length=1, max_length=200), ONE_LINE]
     description: Annotated[str | None, Field(max_length=2000), FREE_TEXT] = None
     qty: Annotated[
         Decimal,
-        Field(gt=0, decimal_places=4, le=Decimal("1000000"), description="Quantity"),
+        Field(gt=0, decimal_places=4, le=Decimal("1000000")),
         PLAIN_AMOUNT,
     ]
     unit_cost: Annotated[
         Decimal,
-        Field(
-            ge=0,
-            decimal_places=2,
-            le=Decimal("100000000"),
-            description="Unit price",
-        ),
+        Field(ge=0, decimal_places=2, le=Decimal("100000000")),
         PLAIN_AMOUNT,
     ]
-    taxes: list[TaxIn] = Field(default_factory=list, max_length=2, description="Taxes on this line")
+    taxes: list[TaxIn] = Field(default_factory=list, max_length=2, description="Up to 2")
 
     @model_validator(mode="after")
     def _compound_is_second(self) -> LineIn:

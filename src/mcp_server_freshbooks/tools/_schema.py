@@ -8,10 +8,11 @@ The SDK validates arguments with the tool's pydantic argument model, which enfor
 names the field and the rule in plain words when a call breaks one. The advertised schema is a subset
 of those rules: the ones that tell a model what to send. Trimmed for every tool, present and future:
   * a `format: date` string drops its `pattern` (the 1970-2100 write window is in its description);
-  * a decimal (type [number, string, integer]) drops its `pattern`, and a `maximum` >= 1e6, which
-    only guards absurd values;
+  * a decimal (money, quantities, percents) is advertised as a plain `number`: models send numbers,
+    and the argument model still takes a string such as "12.30" (both become an exact Decimal);
+    its string `pattern` goes, and a `maximum` >= 1e6, which only guards absurd values;
   * a string drops `maxLength`/`minLength` unless it is a code (`maxLength` <= 10);
-  * an id (`id` or `*_id` integer) drops `minimum: 1`.
+  * an id (`id` or `*_id` integer), a `page` or a `limit` drops `minimum: 1` (no model sends 0 for them).
 Kept: enums, formats, other patterns (currency codes, emails, times), `minimum`/`exclusiveMinimum`
 on money and quantities, bounds on days, limits and pages, `maxItems`, defaults, `nullable: true`
 and `additionalProperties: false`.
@@ -80,25 +81,25 @@ def enforced_input_schema(tool: Tool) -> dict[str, Any]:
     return compact_input_schema(tool.fn_metadata.arg_model.model_json_schema(by_alias=True), trim=False)
 
 
-def _input_node(node: dict[str, Any], defs: dict[str, Any], trim: bool = True) -> dict[str, Any]:
+def _input_node(node: dict[str, Any], defs: dict[str, Any], trim: bool = True, *, top: bool = True) -> dict[str, Any]:
+    if "anyOf" in node:
+        node = _without_null(node)  # first: an optional model parameter is anyOf [$ref, null]
     if "$ref" in node:
         target = defs[node["$ref"].rsplit("/", 1)[-1]]
         node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
     node = {k: v for k, v in node.items() if k != "title"}
-    if "anyOf" in node:
-        node = _without_null(node)
     if "properties" in node:
         node["properties"] = {
             name: _trimmed(name, sub) if trim else sub
-            for name, sub in ((n, _input_node(s, defs, trim)) for n, s in node["properties"].items())
+            for name, sub in ((n, _input_node(s, defs, trim, top=False)) for n, s in node["properties"].items())
         }
         for name, sub in node["properties"].items():
-            if name not in node.get("required", ()):
-                # smolagents treats every input without `nullable: true` as required (and refuses the
-                # call without it); JSON Schema validators ignore the keyword.
+            if top and name not in node.get("required", ()):
+                # smolagents treats every tool input without `nullable: true` as required (and refuses
+                # the call without it); it checks the top level only, and JSON Schema ignores the keyword.
                 sub["nullable"] = True
     if isinstance(node.get("items"), dict):
-        node["items"] = _input_node(node["items"], defs, trim)
+        node["items"] = _input_node(node["items"], defs, trim, top=False)
     if node.get("type") == "object":
         node["additionalProperties"] = False
         node.setdefault("properties", {})
@@ -107,6 +108,7 @@ def _input_node(node: dict[str, Any], defs: dict[str, Any], trim: bool = True) -
 
 _DECIMAL = ["number", "string", "integer"]
 _ABSURD = 1e6
+_COUNTERS = frozenset({"id", "page", "limit"})
 
 
 def _trimmed(name: str, node: dict[str, Any]) -> dict[str, Any]:
@@ -116,12 +118,14 @@ def _trimmed(name: str, node: dict[str, Any]) -> dict[str, Any]:
     if kind == "string" and node.get("format") == "date":
         drop.add("pattern")
     if kind == _DECIMAL:
-        drop.add("pattern")
+        # One type, so smolagents' int -> number rule applies and strict converters see a scalar.
+        node = {**node, "type": "number"}
+        drop |= {"pattern", "maxLength", "minLength"}
         if node.get("maximum", 0) >= _ABSURD:
             drop.add("maximum")
     if kind == "string" and node.get("maxLength", _ABSURD) > 10:
         drop |= {"maxLength", "minLength"}
-    if kind == "integer" and (name == "id" or name.endswith("_id")) and node.get("minimum") == 1:
+    if kind == "integer" and (name in _COUNTERS or name.endswith("_id")) and node.get("minimum") == 1:
         drop.add("minimum")
     return {k: v for k, v in node.items() if k not in drop}
 

@@ -80,8 +80,8 @@ async def list_clients(
     page: Annotated[int, Field(ge=1, description="Page number")] = 1,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ListClientsOut]:
-    """Every client, newest first (highest id), optionally filtered; needs no query (find_client searches
-    names). Rows: id, organization, contact, email, currency, unpaid balance. Page with next_page."""
+    """Every client, newest first, optionally filtered (find_client searches by name). Rows: id, organization, contact,
+    email, currency, unpaid balance."""
     if updated_from and updated_to and updated_from > updated_to:
         raise ToolError(f"updated_from ({updated_from}) is after updated_to ({updated_to}); swap them.")
     email, username, organization = (v.strip() if v and v.strip() else None for v in (email, username, organization))
@@ -168,8 +168,8 @@ async def delete_client(
     allow_outstanding: Annotated[bool, Field(description="Delete even with unpaid invoices")] = False,
     confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, ClientWriteOut]:
-    """Delete a client (not archive). Refused while it has unpaid invoices unless allow_outstanding. Asks the user to
-    confirm (or returns the question: ask, then confirm=true). restore_client undoes it."""
+    """Delete a client (not archive); user confirms. Refused while it has unpaid invoices unless allow_outstanding.
+    restore_client undoes it."""
     require_confirmation(approval, f"deleting client {client_id}")
     client = fb(ctx)
     key = record_key(CLIENTS, client_id)

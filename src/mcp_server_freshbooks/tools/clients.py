@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
@@ -270,20 +270,15 @@ async def find_client(
         ),
         ONE_LINE,
     ],
-    has_outstanding: Annotated[
-        bool | None, Field(description="Owing money, or not")
-    ] = None,
-    has_overdue: Annotated[
-        bool | None, Field(description="With overdue invoices, or not")
-    ] = None,
+    has_outstanding: Annotated[bool | None, Field(description="Owing money, or not")] = None,
+    has_overdue: Annotated[bool | None, Field(description="With overdue invoices, or not")] = None,
     include_archived: Annotated[bool, Field(description="Also archived clients")] = False,
     limit: Annotated[int, Field(ge=1, le=100, description="Clients per page")] = 10,
     page: Annotated[int, Field(ge=1, le=1000, description="Page number")] = 1,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, FindClientOut]:
-    """Find clients whose organization, name or email contains query, active only unless include_archived. Rows: id
-    (the client_id other tools take), name, email, currency, unpaid balance per currency. No match: try a
-    shorter fragment."""
+    """Find clients whose organization, name or email contains query (active only unless include_archived). Rows: id
+    (the client_id other tools take), name, email, currency, unpaid balance. No match: try a shorter fragment."""
     text = query.strip()
     if not text:
         raise ToolError("query is blank: give part of an organization, name or email (1-100 characters).")
@@ -338,12 +333,47 @@ async def get_client(
 
 
 class ContactIn(BaseModel):
-    """A secondary contact of the client (receives invoices too)."""
-
-    email: Annotated[str, Field(min_length=3, max_length=254, description="Email"), ONE_LINE]
+    # Nested fields carry no descriptions: `contacts` says what they are, the names say the rest.
+    email: Annotated[str, Field(min_length=3, max_length=254), ONE_LINE]
     fname: Annotated[str | None, Field(max_length=100), ONE_LINE] = None
     lname: Annotated[str | None, Field(max_length=100), ONE_LINE] = None
-    phone1: Annotated[str | None, Field(max_length=40, description="Phone number"), ONE_LINE] = None
+    phone1: Annotated[str | None, Field(max_length=40), ONE_LINE] = None
+
+
+_Line20 = Annotated[str | None, Field(max_length=20), ONE_LINE]
+_Line40 = Annotated[str | None, Field(max_length=40), ONE_LINE]
+_Line100 = Annotated[str | None, Field(max_length=100), ONE_LINE]
+_Line200 = Annotated[str | None, Field(max_length=200), ONE_LINE]
+
+
+class AddressIn(BaseModel):
+    # The billing address; each part given replaces that part ("" clears it).
+    street: _Line200 = None
+    street2: _Line200 = None
+    city: _Line100 = None
+    province: _Line100 = None
+    code: _Line20 = None
+    country: _Line100 = None
+
+    WIRE: ClassVar[dict[str, str]] = {
+        "street": "p_street", "street2": "p_street2", "city": "p_city",
+        "province": "p_province", "code": "p_code", "country": "p_country",
+    }  # fmt: skip
+
+
+class PhonesIn(BaseModel):
+    # Each number given replaces that number ("" clears it).
+    business: _Line40 = None
+    mobile: _Line40 = None
+    home: _Line40 = None
+    fax: _Line40 = None
+
+    WIRE: ClassVar[dict[str, str]] = {
+        "business": "bus_phone",
+        "mobile": "mob_phone",
+        "home": "home_phone",
+        "fax": "fax",
+    }
 
 
 _S = Field  # short alias for the field declarations below
@@ -357,22 +387,21 @@ Organization = Annotated[str | None, _text(200, "Company name"), ONE_LINE]
 FirstName = Annotated[str | None, _text(100, "First name"), ONE_LINE]
 LastName = Annotated[str | None, _text(100, "Last name"), ONE_LINE]
 Email = Annotated[str | None, _text(254, "Billing email"), ONE_LINE]
-BusPhone = Annotated[str | None, _text(40, "Business phone"), ONE_LINE]
-MobPhone = Annotated[str | None, _text(40, "Mobile phone"), ONE_LINE]
-HomePhone = Annotated[str | None, _text(40, "Home phone"), ONE_LINE]
-Fax = Annotated[str | None, _text(40, "Fax"), ONE_LINE]
-Street = Annotated[str | None, _text(200, "Billing street"), ONE_LINE]
-Street2 = Annotated[str | None, _text(200, "Street, line 2"), ONE_LINE]
-City = Annotated[str | None, _text(100, "City"), ONE_LINE]
-Province = Annotated[str | None, _text(100, "State or province"), ONE_LINE]
-PostalCode = Annotated[str | None, _text(20, "Postal or ZIP code"), ONE_LINE]
-Country = Annotated[str | None, _text(100, "Country"), ONE_LINE]
-Currency = Annotated[
-    str | None, _S(min_length=3, max_length=3, description="Default: the business's"), ONE_LINE
-]
+Phones = Annotated[PhonesIn | None, _S(description="business, mobile, home, fax")]
+Address = Annotated[AddressIn | None, _S(description="Billing address")]
+Currency = Annotated[str | None, _S(min_length=3, max_length=3, description="Default: the business's"), ONE_LINE]
 Language = Annotated[str | None, _text(10, "Document language, e.g. fr"), ONE_LINE]
 Note = Annotated[str | None, _text(2000, "Private note"), FREE_TEXT]
 Contacts = Annotated[list[ContactIn] | None, _S(max_length=20, description="Also get invoices")]
+
+
+def _flat(phones: PhonesIn | None, address: AddressIn | None) -> dict[str, str | None]:
+    """The nested phone and address parts under their FreshBooks field names (None = not given)."""
+    out: dict[str, str | None] = {}
+    for part in (phones, address):
+        if part is not None:
+            out |= {part.WIRE[name]: value for name, value in part.model_dump().items()}
+    return out
 
 
 def _fields(**given: Any) -> dict[str, Any]:
@@ -437,41 +466,22 @@ async def create_client(
     fname: FirstName = None,
     lname: LastName = None,
     email: Email = None,
-    bus_phone: BusPhone = None,
-    mob_phone: MobPhone = None,
-    home_phone: HomePhone = None,
-    fax: Fax = None,
-    p_street: Street = None,
-    p_street2: Street2 = None,
-    p_city: City = None,
-    p_province: Province = None,
-    p_code: PostalCode = None,
-    p_country: Country = None,
+    phones: Phones = None,
+    address: Address = None,
     currency_code: Currency = None,
     language: Language = None,
     note: Note = None,
     contacts: Contacts = None,
-    allow_duplicate: Annotated[
-        bool, _S(description="Create even if one exists")
-    ] = False,
+    allow_duplicate: Annotated[bool, _S(description="Create even if one exists")] = False,
 ) -> Annotated[CallToolResult, ClientWriteOut]:
-    """Create a client from an organization, name or email. Refused, naming the client_id, if an active or archived
-    client has that email or organization; allow_duplicate=true makes a second. Returns it with its id."""
+    """Create a client from an organization, name or email. Refused, naming the client_id, if a client has that email
+    or organization, unless allow_duplicate. Returns its id."""
     fields = _fields(
         organization=organization,
         fname=fname,
         lname=lname,
         email=email,
-        bus_phone=bus_phone,
-        mob_phone=mob_phone,
-        home_phone=home_phone,
-        fax=fax,
-        p_street=p_street,
-        p_street2=p_street2,
-        p_city=p_city,
-        p_province=p_province,
-        p_code=p_code,
-        p_country=p_country,
+        **_flat(phones, address),
         currency_code=currency_code,
         language=language,
         note=note,
@@ -513,16 +523,8 @@ async def update_client(
     fname: FirstName = None,
     lname: LastName = None,
     email: Email = None,
-    bus_phone: BusPhone = None,
-    mob_phone: MobPhone = None,
-    home_phone: HomePhone = None,
-    fax: Fax = None,
-    p_street: Street = None,
-    p_street2: Street2 = None,
-    p_city: City = None,
-    p_province: Province = None,
-    p_code: PostalCode = None,
-    p_country: Country = None,
+    phones: Phones = None,
+    address: Address = None,
     currency_code: Currency = None,
     language: Language = None,
     note: Note = None,
@@ -537,16 +539,7 @@ async def update_client(
         fname=fname,
         lname=lname,
         email=email,
-        bus_phone=bus_phone,
-        mob_phone=mob_phone,
-        home_phone=home_phone,
-        fax=fax,
-        p_street=p_street,
-        p_street2=p_street2,
-        p_city=p_city,
-        p_province=p_province,
-        p_code=p_code,
-        p_country=p_country,
+        **_flat(phones, address),
         currency_code=currency_code,
         language=language,
         note=note,
@@ -555,7 +548,7 @@ async def update_client(
     if not fields:
         raise ToolError(
             "Nothing to update: pass at least one field to change (organization, fname, lname, email, phones, "
-            "p_* address, currency_code, language, note, contacts). To archive or restore use archive_client / "
+            "address, currency_code, language, note, contacts). To archive or restore use archive_client / "
             "restore_client."
         )
     client = fb(ctx)
@@ -613,13 +606,10 @@ async def archive_client(
     ctx: Context[Any, Any],
     client_id: Annotated[int, Field(ge=1, description="From find_client")],
     approval: Annotated[Confirmation, Resolve(_confirm_archive)],
-    confirm: Annotated[
-        bool, Field(description="true only once the user agreed")
-    ] = False,
+    confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, ClientWriteOut]:
-    """Archive a client (not delete): hidden from active lists, invoices and payments kept; restore_client undoes it.
-    Asks the user to confirm; a host that cannot ask gets the question: ask, then call again with
-    confirm=true."""
+    """Archive a client (not delete): hidden from active lists, invoices and payments kept; user confirms.
+    restore_client undoes it."""
     require_confirmation(approval, f"archiving client {client_id}")
     client = fb(ctx)
     rec = await load_once(ctx, f"client:{client_id}", lambda: _load_for_archive(ctx, client_id))

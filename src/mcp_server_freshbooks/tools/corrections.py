@@ -104,10 +104,10 @@ def _name(inv: Invoice, first: bool = False) -> str:
     return f"{'I' if first else 'i'}nvoice #{inv.invoice_number} (id {inv.id}, {inv.client_name})"
 
 
-# ---------------------------------------------------------------------- update_invoice, revise_sent_invoice
+# ---------------------------------------------------------------------- update_invoice
 
 _AMOUNT_FIELDS = ("lines", "discount_percent", "client_id")  # change what the client owes
-# What a sent invoice's client has already received: changed only through revise_sent_invoice (asks).
+# What a sent invoice's client has already received: changed only after the user confirms.
 _SENT_GATED = ("lines", "discount_percent", "client_id", "create_date")
 
 
@@ -126,10 +126,12 @@ def _refusal(inv: Invoice, fields: list[str]) -> None:
         )
 
 
-def _revision_question(inv: Invoice, fields: list[str]) -> str:
+def _revision_question(inv: Invoice, fields: list[str]) -> str | None:
     _refusal(inv, fields)
-    if inv.is_draft:
-        raise ToolError(f"{_name(inv, first=True)} is a draft: change it with update_invoice. Nothing was changed.")
+    gated = [f for f in fields if f in _SENT_GATED]
+    if inv.is_draft or not gated:
+        return None  # a draft, or notes/terms/PO/due date: nothing the client relied on changes
+    fields = gated
     return (
         f"{_name(inv, first=True)} was already sent: the client has received it (status {inv.v3_status}, total "
         f"{fmt(inv.amount)}, outstanding {fmt(inv.outstanding)}). Change its {', '.join(fields)} anyway?"
@@ -140,7 +142,6 @@ async def _edit_invoice(
     ctx: Context[Any, Any],
     invoice_id: int,
     *,
-    revise: bool,
     client_id: int | None = None,
     create_date: dt.date | None = None,
     due_date: dt.date | None = None,
@@ -160,17 +161,18 @@ async def _edit_invoice(
     )  # fmt: skip
     client = fb(ctx)
     key = invoice_key(invoice_id)
+    gated = [f for f in asked if f in _SENT_GATED]
+    # The invoice as the confirm resolver saw it (same request: no second read).
+    asked_about = await load_once(ctx, key, lambda: load_invoice(client, invoice_id, lines=True)) if gated else None
     async with exclusive(client, key):
         inv = await load_once(ctx, key, lambda: load_invoice(client, invoice_id, lines=True), fresh=True)
         _refusal(inv, asked)  # again, on the invoice as it is now (e.g. paid meanwhile)
-        gated = [f for f in asked if f in _SENT_GATED]
-        if not revise and gated and not inv.is_draft:
+        if asked_about is not None and asked_about.is_draft and not inv.is_draft:
+            # The user was not asked (it was a draft then); the client has received it since.
             raise ToolError(
-                f"{_name(inv, first=True)} was already sent (status {inv.v3_status}): changing its {', '.join(gated)} "
-                "needs the user's confirmation. Use revise_sent_invoice with the same arguments. Nothing was changed."
+                f"{_name(inv, first=True)} was sent while this call ran (status {inv.v3_status}): changing its "
+                f"{', '.join(gated)} now needs the user's confirmation; call update_invoice again. Nothing was changed."
             )
-        if revise and inv.is_draft:
-            raise ToolError(f"{_name(inv, first=True)} is a draft: use update_invoice. Nothing was changed.")
         issue = create_date or inv.create_date or await client.today()
         offset = due_offset_days
         if due_date is not None:
@@ -221,46 +223,6 @@ async def _edit_invoice(
     return respond(out, text)
 
 
-LinesParam = Annotated[
-    list[LineIn] | None,
-    Field(min_length=1, max_length=100, description="The COMPLETE new set of lines; replaces all"),
-]
-DiscountParam = Annotated[
-    Decimal | None, Field(ge=0, le=100, decimal_places=2, description="Invoice discount %"), PLAIN_AMOUNT
-]
-IssueDateParam = Annotated[dt.date | None, Field(description="Issue date (1970-2100)"), WRITE_DATE]
-
-
-@tool(
-    toolset=TOOLSET, title="Update invoice", read_only=False, destructive=False, idempotent=True,
-    not_found=NOT_FOUND_INVOICE,
-)  # fmt: skip
-async def update_invoice(
-    ctx: Context[Any, Any],
-    invoice_id: Annotated[int, Field(ge=1, description="FreshBooks invoice id")],
-    client_id: Annotated[int | None, Field(ge=1, description="Bill another client (drafts)")] = None,
-    create_date: IssueDateParam = None,
-    due_date: Annotated[
-        dt.date | None, Field(description="Due date; set as days after the issue date"), WRITE_DATE
-    ] = None,
-    due_offset_days: Annotated[int | None, Field(ge=0, le=365, description="Days from issue to due")] = None,
-    lines: LinesParam = None,
-    notes: Annotated[str | None, Field(max_length=5000, description="Notes"), FREE_TEXT] = None,
-    terms: Annotated[str | None, Field(max_length=5000, description="Terms"), FREE_TEXT] = None,
-    po_number: Annotated[str | None, Field(max_length=40, description="Client's PO number"), ONE_LINE] = None,
-    discount_percent: DiscountParam = None,
-) -> Annotated[CallToolResult, CorrectionOut]:
-    """Edit an invoice. A draft: any field; lines are the full new set (get_invoice shows the current
-    ones). A sent invoice: notes, terms, PO and due date here; its lines, discount, client or issue date
-    through revise_sent_invoice (asks the user). The due date is stored as days after the issue date.
-    Returns each changed field old -> new and the total checked against one computed here."""
-    return await _edit_invoice(
-        ctx, invoice_id, revise=False, client_id=client_id, create_date=create_date, due_date=due_date,
-        due_offset_days=due_offset_days, lines=lines, notes=notes, terms=terms, po_number=po_number,
-        discount_percent=discount_percent,
-    )  # fmt: skip
-
-
 async def _confirm_revision(
     invoice_id: int,
     lines: list[LineIn] | None,
@@ -271,37 +233,49 @@ async def _confirm_revision(
     ctx: Context[Any, Any],
 ) -> Confirmation | Elicit[Confirmation]:
     fields = _asked(lines=lines, discount_percent=discount_percent, client_id=client_id, create_date=create_date)
+    if not fields:
+        return Confirmation(confirm=True)  # nothing billed changes: no need to load or ask
     return await confirm_gate(
         ctx,
         confirm,
         key=invoice_key(invoice_id),
         load=lambda: load_invoice(fb(ctx), invoice_id, lines=True),
         question=lambda inv: _revision_question(inv, fields),
-        retry_hint="call revise_sent_invoice again with the same arguments and confirm=true",
+        retry_hint="call update_invoice again with the same arguments and confirm=true",
     )
 
 
 @tool(
-    toolset=TOOLSET, title="Revise sent invoice", read_only=False, destructive=False, idempotent=False,
+    toolset=TOOLSET, title="Update invoice", read_only=False, destructive=False, idempotent=True,
     not_found=NOT_FOUND_INVOICE,
 )  # fmt: skip
-async def revise_sent_invoice(
+async def update_invoice(
     ctx: Context[Any, Any],
     invoice_id: Annotated[int, Field(ge=1, description="FreshBooks invoice id")],
     approval: Annotated[Confirmation, Resolve(_confirm_revision)],
-    lines: LinesParam = None,
-    discount_percent: DiscountParam = None,
     client_id: Annotated[int | None, Field(ge=1, description="Bill another client")] = None,
-    create_date: IssueDateParam = None,
+    create_date: Annotated[dt.date | None, Field(description="Issue date"), WRITE_DATE] = None,
+    due_date: Annotated[dt.date | None, Field(description="Kept as days after issue"), WRITE_DATE] = None,
+    due_offset_days: Annotated[int | None, Field(ge=0, le=365, description="Days from issue to due")] = None,
+    lines: Annotated[
+        list[LineIn] | None, Field(min_length=1, max_length=100, description="The COMPLETE new set; replaces all")
+    ] = None,
+    notes: Annotated[str | None, Field(max_length=5000, description="Notes"), FREE_TEXT] = None,
+    terms: Annotated[str | None, Field(max_length=5000, description="Terms"), FREE_TEXT] = None,
+    po_number: Annotated[str | None, Field(max_length=40, description="Client's PO number"), ONE_LINE] = None,
+    discount_percent: Annotated[
+        Decimal | None, Field(ge=0, le=100, decimal_places=2, description="Off before tax"), PLAIN_AMOUNT
+    ] = None,
     confirm: CONFIRM = False,
 ) -> Annotated[CallToolResult, CorrectionOut]:
-    """Change what a SENT invoice bills (lines as the full new set, discount, client, issue date) after
-    the user confirms: the client already received the old version. Refused on paid invoices and below
-    what was paid. Returns each changed field old -> new and the total checked against one computed here."""
+    """Edit an invoice; only the fields given change. On a SENT invoice, lines, discount, client or issue date change
+    after the user confirms (the client saw the old one). Refused on paid invoices or below what was paid. Returns
+    changes old -> new."""
     require_confirmation(approval, "changing the sent invoice")
     return await _edit_invoice(
-        ctx, invoice_id, revise=True, lines=lines, discount_percent=discount_percent, client_id=client_id,
-        create_date=create_date,
+        ctx, invoice_id, client_id=client_id, create_date=create_date, due_date=due_date,
+        due_offset_days=due_offset_days, lines=lines, notes=notes, terms=terms, po_number=po_number,
+        discount_percent=discount_percent,
     )  # fmt: skip
 
 
@@ -357,8 +331,8 @@ async def delete_invoice(
     archive: Annotated[bool, Field(description="Archive (hide, keep in reports) instead of delete")] = False,
     confirm: CONFIRM = False,
 ) -> Annotated[CallToolResult, CorrectionOut]:
-    """Delete an invoice, or archive=true to archive it. Refused while payments are applied (listed: delete_payment
-    them, or archive). Asks the user to confirm (or returns the question: ask, then confirm=true)."""
+    """Delete an invoice, or archive=true to archive it; user confirms. Refused while payments are applied
+    (delete_payment them, or archive)."""
     require_confirmation(approval, "deleting the invoice")
     client = fb(ctx)
     key = invoice_key(invoice_id)
@@ -415,8 +389,8 @@ async def update_expense(
         list[TaxIn] | None, Field(max_length=2, description="Taxes (name, percent); [] clears them")
     ] = None,
 ) -> Annotated[CallToolResult, CorrectionOut]:
-    """Correct an expense: amount (same currency), date, category (name or id), vendor, notes, client,
-    project or taxes; only the fields given change. Returns each changed field old -> new. Safe to repeat."""
+    """Correct an expense's amount (same currency), date, category, vendor, notes, client, project or taxes; only those
+    given change. Returns changes old -> new."""
     if all(v is None for v in (amount, date, category, vendor, notes, client_id, project_id, taxes)):
         raise ToolError("Give at least one field to change; nothing was changed.")
     client = fb(ctx)
@@ -477,8 +451,7 @@ async def delete_expense(
     approval: Annotated[Confirmation, Resolve(_confirm_delete_expense)],
     confirm: CONFIRM = False,
 ) -> Annotated[CallToolResult, CorrectionOut]:
-    """Delete an expense recorded by mistake. The user is asked to confirm (amount, date, vendor); a host
-    that cannot ask gets the question: ask, then call again with confirm=true."""
+    """Delete an expense recorded by mistake; user confirms (amount, date and vendor shown)."""
     require_confirmation(approval, "deleting the expense")
     client = fb(ctx)
     key = record_key(EXPENSES, expense_id)
@@ -595,9 +568,8 @@ async def update_payment(
     note: Annotated[str | None, Field(max_length=1000, description="Internal note"), FREE_TEXT] = None,
     confirm: CONFIRM = False,
 ) -> Annotated[CallToolResult, CorrectionOut]:
-    """Correct a payment's date, method, note or amount (the user confirms; at most what the invoice owes plus this
-    payment). Returns changes old -> new with the invoice's balance. Another invoice: delete_payment,
-    record_payment."""
+    """Correct a payment's amount, date, method or note; user confirms. The amount is at most what the invoice owes
+    plus this payment. Returns changes old -> new and the invoice balance."""
     require_confirmation(approval, "correcting the payment")
     if all(v is None for v in (amount, date, method, note)):
         raise ToolError("Give at least one field to change; nothing was changed.")
@@ -654,8 +626,8 @@ async def delete_payment(
     approval: Annotated[Confirmation, Resolve(_confirm_delete_payment)],
     confirm: CONFIRM = False,
 ) -> Annotated[CallToolResult, CorrectionOut]:
-    """Delete a payment recorded by mistake; the invoice owes it again. Asks the user to confirm (or returns the
-    question: ask, then confirm=true). Returns the invoice's outstanding and status before and after."""
+    """Delete a payment recorded by mistake (the invoice owes it again); user confirms. Returns the invoice's
+    outstanding before and after."""
     require_confirmation(approval, "deleting the payment")
     client = fb(ctx)
     first, _ = await load_once(ctx, f"payment:{payment_id}", lambda: _load_payment(client, payment_id))
@@ -682,7 +654,6 @@ async def delete_payment(
 
 TOOLS = (
     update_invoice,
-    revise_sent_invoice,
     delete_invoice,
     update_expense,
     delete_expense,

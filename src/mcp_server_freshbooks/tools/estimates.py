@@ -129,8 +129,8 @@ async def list_estimates(
     page: Annotated[int, Field(ge=1, description="Page number")] = 1,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ListEstimatesOut]:
-    """List estimates (quotes), newest first, by status, client, issue dates or number. Rows: id, number,
-    client, issue date, amount, status. get_estimate shows one with lines and totals."""
+    """List estimates (quotes), newest first. Rows: id, number, client, issue date, amount, status. Lines and totals:
+    get_estimate."""
     if date_from is not None and date_to is not None and date_from > date_to:
         raise ToolError(f"date_from ({date_from}) is after date_to ({date_to}); give date_from <= date_to.")
     query = Query(ESTIMATES)
@@ -222,8 +222,8 @@ async def get_estimate(
     estimate_id: Annotated[int, Field(ge=1, description="Estimate id")],
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, EstimateDetail]:
-    """One estimate: status, lines (qty, unit cost, taxes, amount) and totals (subtotal, discount, tax,
-    total), the total re-checked here to the cent. detailed adds notes, terms, PO and full line text."""
+    """One estimate: status, lines and totals (subtotal, discount, tax, total), re-checked here to the cent. detailed
+    adds notes, terms, PO, full line text."""
     d = _detail(await load_estimate(fb(ctx), estimate_id), response_format == "detailed")
     return respond(d, _detail_text(d))
 
@@ -249,15 +249,13 @@ async def create_estimate(
     client_id: Annotated[int, Field(ge=1, description="From find_client")],
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=100, description="What is quoted")],
     discount_percent: Percent = None,
-    currency_code: Annotated[
-        str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Default: the client's")
-    ] = None,
+    currency_code: Annotated[str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Default: the client's")] = None,
     create_date: Annotated[date | None, Field(description="Issue date; default today"), WRITE_DATE] = None,
     notes: Annotated[str | None, Field(max_length=5000, description="Notes"), FREE_TEXT] = None,
     terms: Annotated[str | None, Field(max_length=5000, description="Terms"), FREE_TEXT] = None,
 ) -> Annotated[CallToolResult, EstimateDetail]:
-    """Create a DRAFT estimate (quote) for a client; nothing is sent. Lines as create_invoice's; discount_percent
-    comes off before tax. Returns it with FreshBooks' total checked against one computed here."""
+    """Create a DRAFT estimate (quote); nothing is sent. discount_percent comes off before tax. Returns it with
+    FreshBooks' total checked against one computed here."""
     client = fb(ctx)
     code = await _client_code(client, client_id, currency_code)
     body: dict[str, Any] = {
@@ -294,8 +292,8 @@ async def update_estimate(
     notes: Annotated[str | None, Field(max_length=5000, description="Notes"), FREE_TEXT] = None,
     terms: Annotated[str | None, Field(max_length=5000, description="Terms"), FREE_TEXT] = None,
 ) -> Annotated[CallToolResult, EstimateDetail]:
-    """Change an estimate's lines, discount, notes or terms. FreshBooks replaces the whole line set, so
-    lines must be every line the estimate should keep (get_estimate shows them). Returns it re-totalled."""
+    """Change an estimate's lines, discount, notes or terms. lines replaces the whole set: give every line to keep
+    (get_estimate shows them). Returns it re-totalled."""
     client = fb(ctx)
     async with exclusive(client, estimate_key(estimate_id)):
         est = await load_estimate(client, estimate_id)
@@ -399,8 +397,7 @@ async def send_estimate(
     message: Annotated[str | None, Field(max_length=5000, description="Email body"), FREE_TEXT] = None,
     confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, EstimateActionOut]:
-    """Email an estimate to the client (a draft becomes sent). The user is asked to confirm; a host that
-    cannot ask gets the question as the result: ask, then call again with confirm=true."""
+    """Email an estimate to the client (a draft becomes sent); user confirms. Returns the estimate as sent."""
     require_confirmation(approval, "sending the estimate")
     fields: dict[str, Any] = {"action_email": True, "email_recipients": list(email_to)}
     if subject or message:
@@ -420,8 +417,7 @@ async def accept_estimate(
     approval: Annotated[Confirmation, Resolve(_confirm_accept)],
     confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, EstimateActionOut]:
-    """Record that the client accepted an estimate (status accepted). The user is asked to confirm; a host
-    that cannot ask gets the question as the result. Then convert_estimate_to_invoice bills it."""
+    """Record that the client accepted an estimate; user confirms. Then convert_estimate_to_invoice bills it."""
     require_confirmation(approval, "accepting the estimate")
     est = await load_once(ctx, estimate_key(estimate_id), lambda: load_estimate(fb(ctx), estimate_id))
     if est.status_name in ("accepted", "invoiced"):
@@ -511,9 +507,8 @@ async def convert_estimate_to_invoice(
     allow_again: Annotated[bool, Field(description="Convert again")] = False,
     confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, ConvertOut]:
-    """Make a DRAFT invoice from an estimate (client, lines, taxes, discount, currency, notes, terms), linked to it;
-    refused if already converted unless allow_again. User confirms. Returns both totals; send with
-    send_invoice."""
+    """Make a DRAFT invoice from an estimate (lines, taxes, discount, currency, notes, terms), linked to it; user
+    confirms. Refused if already converted unless allow_again. Returns both totals."""
     require_confirmation(approval, "converting the estimate")
     client = fb(ctx)
     key = estimate_key(estimate_id)

@@ -46,7 +46,10 @@ TOOLSET = Toolset(
     default=False,  # opt-in: with it the default catalog would pass 12 KB (#12)
     instructions='summarize_expenses answers "what did we spend on what"; list_expense_categories gives the '
     "category names the expense tools take.",
-    resources=(EXPENSES, EXPENSE_CATEGORIES,),
+    resources=(
+        EXPENSES,
+        EXPENSE_CATEGORIES,
+    ),
     scope_area="expenses",
     write_lookup=expense_lookup,
 )
@@ -334,19 +337,15 @@ async def list_expenses(
     vendor: VendorParam = None,
     client_id: ClientIdParam = None,
     project_id: ProjectIdParam = None,
-    amount_min: Annotated[
-        Decimal | None, Field(ge=0, description="Smallest amount"), PLAIN_AMOUNT
-    ] = None,
-    amount_max: Annotated[
-        Decimal | None, Field(ge=0, description="Largest amount (inclusive)"), PLAIN_AMOUNT
-    ] = None,
+    amount_min: Annotated[Decimal | None, Field(ge=0, description="Smallest amount"), PLAIN_AMOUNT] = None,
+    amount_max: Annotated[Decimal | None, Field(ge=0, description="Largest amount (inclusive)"), PLAIN_AMOUNT] = None,
     sort: Annotated[ExpenseSort, Field(description="Row order")] = "date_desc",
     limit: Annotated[int, Field(ge=1, le=100, description="Expenses per page")] = 20,
     page: Annotated[int, Field(ge=1, description="Page number")] = 1,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ListExpensesOut]:
-    """List expenses, newest first, with filters (category includes subcategories). Rows: id, date, vendor, category,
-    amount, client, project, has_receipt; detailed adds notes, status, taxes. Totals: summarize_expenses."""
+    """List expenses, newest first (category includes subcategories). Rows: id, date, vendor, category, amount, client,
+    project, has_receipt. Totals: summarize_expenses."""
     _check_range(date_from, date_to)
     if amount_min is not None and amount_max is not None and amount_max < amount_min:
         raise ToolError(f"amount_max ({amount_max}) is below amount_min ({amount_min}); give amount_min <= amount_max.")
@@ -431,9 +430,8 @@ async def summarize_expenses(
     project_id: ProjectIdParam = None,
     top: Annotated[int, Field(ge=1, le=50, description="Groups listed before 'other'")] = 10,
 ) -> Annotated[CallToolResult, SummarizeExpensesOut]:
-    """Total the expenses of a date range (at most 10 years) by group: label, count and total per currency (never
-    added across), largest first, the rest in other; plus overall totals. list_expenses shows a group's
-    expenses."""
+    """Total the expenses of a date range (up to 10 years) by group: count and total per currency (never added across),
+    largest first, the rest in other, plus overall totals."""
     _check_range(date_from, date_to, max_years=MAX_RANGE_YEARS)
     client = fb(ctx)
     query, filters = _base_query(date_from, date_to, client_id, project_id)
@@ -580,8 +578,8 @@ async def create_expense(
         Field(pattern=r"^[A-Za-z]{3}$", description="Default: the business's"),
     ] = None,
 ) -> Annotated[CallToolResult, CreateExpenseOut]:
-    """Record one expense for the signed-in user; an unknown or ambiguous category is refused with suggestions.
-    Returns it with its id. Each call creates one: after an error, check list_expenses before retrying."""
+    """Record one expense; an unknown or ambiguous category is refused with suggestions. Returns its id. After an
+    error, check list_expenses before retrying."""
     cat, _ = await _resolve_category(ctx, category)
     staff = await _staff_id(ctx)
     fields = new_expense_wire(
@@ -605,9 +603,7 @@ async def create_expense(
 @tool(toolset=TOOLSET, title="List expense categories", read_only=True, idempotent=True)
 async def list_expense_categories(
     ctx: Context[Any, Any],
-    refresh: Annotated[
-        bool, Field(description="Re-read from FreshBooks")
-    ] = False,
+    refresh: Annotated[bool, Field(description="Re-read from FreshBooks")] = False,
 ) -> Annotated[CallToolResult, ListCategoriesOut]:
     """The expense categories (name, id, parent, cost-of-goods flag) the expense tools take. Cached: refresh=true
     after the user adds one in FreshBooks."""

@@ -38,8 +38,8 @@ class WhoAmIOut(BaseModel):
 
 @tool(toolset=TOOLSET, title="Who am I", read_only=True, idempotent=True)
 async def whoami(ctx: Context[Any, Any]) -> Annotated[CallToolResult, WhoAmIOut]:
-    """The signed-in user, the business every tool acts on (name, account id, role), their other businesses and
-    today's date there. To switch business the user sets FRESHBOOKS_BUSINESS and restarts."""
+    """The signed-in user, the business the tools act on (name, account id, role), their other businesses and today's
+    date there. Switching: FRESHBOOKS_BUSINESS, then restart."""
     client = fb(ctx)
     identity = await client.identity()
     selected = await client.business()

@@ -40,9 +40,8 @@ async def get_invoice_share_link(
     ctx: Context[Any, Any],
     invoice_id: Annotated[int, Field(ge=1, description="FreshBooks invoice id")],
 ) -> Annotated[CallToolResult, ShareLinkOut]:
-    """A link the client can open to view and pay a sent invoice, to paste into a message. FreshBooks
-    shares only sent invoices: a draft is refused (send it with send_invoice first). Anyone holding the
-    link can see the invoice."""
+    """A link where the client views and pays a sent invoice (anyone holding it can). Drafts are refused: send_invoice
+    first."""
     client = fb(ctx)
     inv = await load_invoice(client, invoice_id)
     if inv.is_draft:

@@ -202,23 +202,13 @@ async def list_invoices(
     client_id: Annotated[int | None, Field(ge=1, description="Only this client's")] = None,
     status: Annotated[
         V3Status | None,
-        Field(
-            description="'overdue' lags a day"
-        ),
+        Field(description="'overdue' lags a day"),
     ] = None,
     issue_date_from: Annotated[date | None, Field(description="Issued on or after"), ISO_DATE] = None,
-    issue_date_to: Annotated[
-        date | None, Field(description="Issued on or before"), ISO_DATE
-    ] = None,
-    due_date_from: Annotated[
-        date | None, Field(description="Due on or after"), ISO_DATE
-    ] = None,
-    due_date_to: Annotated[
-        date | None, Field(description="Due on or before"), ISO_DATE
-    ] = None,
-    currency: Annotated[
-        str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Currency code")
-    ] = None,
+    issue_date_to: Annotated[date | None, Field(description="Issued on or before"), ISO_DATE] = None,
+    due_date_from: Annotated[date | None, Field(description="Due on or after"), ISO_DATE] = None,
+    due_date_to: Annotated[date | None, Field(description="Due on or before"), ISO_DATE] = None,
+    currency: Annotated[str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Currency code")] = None,
     invoice_number: Annotated[
         str | None,
         Field(min_length=1, max_length=40, description="Part of the invoice number"),
@@ -237,8 +227,8 @@ async def list_invoices(
     ] = None,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ListInvoicesOut]:
-    """List invoices, newest first, with filters. Rows: id, number, client, dates, amount, outstanding, status. More:
-    page=next_page, or cursor=next_cursor with due-date/currency filters. Lines and payments: get_invoice."""
+    """List invoices, newest first. Rows: id, number, client, dates, amount, outstanding, status. More: page=next_page,
+    or cursor=next_cursor with due-date/currency filters. Lines: get_invoice."""
     _check_range(issue_date_from, issue_date_to, "issue_date_from", "issue_date_to")
     _check_range(due_date_from, due_date_to, "due_date_from", "due_date_to")
     client = fb(ctx)
@@ -404,8 +394,8 @@ async def get_invoice(
     invoice_id: Annotated[int, Field(ge=1, description="Invoice id")],
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, InvoiceDetail]:
-    """One invoice: its lines (qty, unit cost, taxes, amount), payments applied and totals (subtotal, discount, tax,
-    total, paid, outstanding). detailed adds notes, terms, PO number, timestamps, full line text."""
+    """One invoice: lines, payments applied and totals (subtotal, discount, tax, total, paid, outstanding). detailed
+    adds notes, terms, PO number, full line text."""
     client = fb(ctx)
     raw, pays = await asyncio.gather(
         client.get(INVOICES, invoice_id, includes=("lines",)),
@@ -478,14 +468,11 @@ async def list_overdue_invoices(
         ISO_DATE,
     ] = None,
     client_id: Annotated[int | None, Field(ge=1, description="Only this client's")] = None,
-    min_days_overdue: Annotated[
-        int, Field(ge=1, le=3650, description="Minimum days past due")
-    ] = 1,
+    min_days_overdue: Annotated[int, Field(ge=1, le=3650, description="Minimum days past due")] = 1,
     limit: Annotated[int, Field(ge=1, le=500, description="Rows (totals cover all)")] = 50,
 ) -> Annotated[CallToolResult, OverdueOut]:
-    """Who owes what, since when: open invoices past due on as_of, most overdue first, with days overdue and aging
-    bucket, classified here (FreshBooks' status lags). Totals per currency and bucket cover all, even rows cut
-    by limit."""
+    """Who owes what since when: invoices past due on as_of, most overdue first, with days overdue and aging bucket.
+    Totals per currency and bucket cover every match, even rows cut by limit."""
     client = fb(ctx)
     as_of = as_of or await client.today()
     # Overdue by `min_days` means due on or before as_of - min_days, so (due_offset_days >= 0) created
@@ -587,23 +574,15 @@ async def create_invoice(
     ctx: Context[Any, Any],
     client_id: Annotated[int, Field(ge=1, description="From find_client")],
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=100, description="What is billed")],
-    currency_code: Annotated[
-        str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Default: the client's")
-    ] = None,
-    create_date: Annotated[
-        date | None, Field(description="Issue date (1970-2100); default today"), WRITE_DATE
-    ] = None,
+    currency_code: Annotated[str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Default: the client's")] = None,
+    create_date: Annotated[date | None, Field(description="Issue date (1970-2100); default today"), WRITE_DATE] = None,
     due_offset_days: Annotated[int, Field(ge=0, le=365, description="Days from issue to due date")] = 30,
     notes: Annotated[str | None, Field(max_length=5000, description="Notes"), FREE_TEXT] = None,
-    terms: Annotated[
-        str | None, Field(max_length=5000, description="Terms"), FREE_TEXT
-    ] = None,
-    po_number: Annotated[
-        str | None, Field(max_length=40, description="Client's PO number"), ONE_LINE
-    ] = None,
+    terms: Annotated[str | None, Field(max_length=5000, description="Terms"), FREE_TEXT] = None,
+    po_number: Annotated[str | None, Field(max_length=40, description="Client's PO number"), ONE_LINE] = None,
 ) -> Annotated[CallToolResult, CreatedInvoiceOut]:
-    """Create a DRAFT invoice; nothing is sent (send_invoice, after the user reviews it). Lines: name, description,
-    qty, unit_cost, up to 2 taxes. Returns it with its lines and total, checked against one computed here."""
+    """Create a DRAFT invoice; nothing is sent (send_invoice, after the user reviews it). Returns its lines and total,
+    checked against one computed here."""
     client = fb(ctx)
     try:
         client_raw = await client.get(CLIENTS, client_id)
@@ -723,9 +702,8 @@ async def send_invoice(
     ] = None,
     confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, SendInvoiceOut]:
-    """Send an invoice by email (email_to), or without it only mark a draft as sent; either way it counts as billed.
-    Asks the user to confirm; a host that cannot ask gets the question: ask, then call again with
-    confirm=true."""
+    """Email an invoice (email_to), or without it mark a draft as sent; either way it counts as billed. User
+    confirms."""
     require_confirmation(approval, "sending the invoice")
     client = fb(ctx)
     key = invoice_key(invoice_id)

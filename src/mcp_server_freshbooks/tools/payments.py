@@ -171,21 +171,14 @@ async def record_payment(
         PLAIN_AMOUNT,
     ],
     approval: Annotated[Confirmation, Resolve(_confirm_payment)],
-    date: Annotated[
-        dt.date | None, Field(description="Date received (1970-2100); default today"), WRITE_DATE
-    ] = None,
+    date: Annotated[dt.date | None, Field(description="Date received (1970-2100); default today"), WRITE_DATE] = None,
     method: Annotated[PaymentType, Field(description="How it was paid")] = "Check",
-    note: Annotated[
-        str | None, Field(max_length=1000, description="Internal note"), FREE_TEXT
-    ] = None,
-    allow_overpayment: Annotated[
-        bool, Field(description="Surplus becomes client credit")
-    ] = False,
+    note: Annotated[str | None, Field(max_length=1000, description="Internal note"), FREE_TEXT] = None,
+    allow_overpayment: Annotated[bool, Field(description="Surplus becomes client credit")] = False,
     confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, RecordPaymentOut]:
-    """Record money received against a sent invoice, in its currency; refuses drafts, paid invoices and overpayment
-    unless allowed. Asks the user to confirm (or returns the question: ask, then confirm=true). Returns the
-    new balance."""
+    """Record money received against a sent invoice, in its currency; user confirms. Refuses drafts, paid invoices and
+    overpayment unless allowed. Returns the new balance."""
     require_confirmation(approval, "recording the payment")
     client = fb(ctx)
     # The check and the payment run under the invoice's lock: two payments on one invoice (any
@@ -260,15 +253,13 @@ async def list_payments(
     client_id: Annotated[int | None, Field(ge=1, description="Only this client's")] = None,
     invoice_id: Annotated[int | None, Field(ge=1, description="Only this invoice's")] = None,
     date_from: Annotated[dt.date | None, Field(description="Received on or after"), ISO_DATE] = None,
-    date_to: Annotated[
-        dt.date | None, Field(description="Received on or before"), ISO_DATE
-    ] = None,
+    date_to: Annotated[dt.date | None, Field(description="Received on or before"), ISO_DATE] = None,
     limit: Annotated[int, Field(ge=1, le=100, description="Rows per page")] = 20,
     page: Annotated[int, Field(ge=1, description="Page number")] = 1,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ListPaymentsOut]:
     """List payments received. Rows: id, invoice id and number, client id, date, amount, type; page_totals per
-    currency. Page on with page=next_page; get_invoice shows one invoice's payments."""
+    currency. One invoice's payments: get_invoice."""
     if date_from is not None and date_to is not None and date_from > date_to:
         raise ToolError(f"date_from ({date_from}) is after date_to ({date_to}); give date_from <= date_to.")
     query = Query(PAYMENTS).include("invoice")

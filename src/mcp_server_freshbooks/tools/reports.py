@@ -37,9 +37,7 @@ MAX_COLUMN_YEARS = 10  # 120 monthly columns
 Period = Annotated[R.PeriodName | None, Field(description="Default: this_month or dates")]
 DateFrom = Annotated[date | None, Field(description="First day"), ISO_DATE]
 DateTo = Annotated[date | None, Field(description="Last day"), ISO_DATE]
-Currency = Annotated[
-    str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Default: each in use"), ONE_LINE
-]
+Currency = Annotated[str | None, Field(pattern=r"^[A-Za-z]{3}$", description="Default: each in use"), ONE_LINE]
 
 
 class ReportHeader(BaseModel):
@@ -176,9 +174,8 @@ async def profit_and_loss(
     currency: Currency = None,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ProfitLossOut]:
-    """FreshBooks' profit and loss: income, expenses, net profit per currency, top expense categories,
-    optional month/quarter columns. accrual: invoices issued; cash: payments received. detailed: all
-    categories and subcategories."""
+    """Profit and loss (FreshBooks' report) per currency: income, expenses, net profit, top expense categories,
+    optional month/quarter columns. accrual: invoices issued; cash: payments received."""
     client = fb(ctx)
     first, last = await _range(client, period, date_from, date_to)
     if resolution != "none" and last.year - first.year > MAX_COLUMN_YEARS:
@@ -391,9 +388,8 @@ async def receivables_aging(
     currency: Currency = None,
     response_format: Annotated[ResponseFormat, Field(description=RESPONSE_FORMAT_DESCRIPTION)] = "concise",
 ) -> Annotated[CallToolResult, ReceivablesAgingOut]:
-    """Everything clients owe (FreshBooks' accounts aging), per currency: 0-30 (not yet due included),
-    31-60, 61-90, 91+ days past due, total, top 5 clients (detailed: all). list_overdue_invoices lists
-    overdue invoices."""
+    """What clients owe (FreshBooks' aging report) per currency: 0-30 days past due (not yet due included), 31-60,
+    61-90, 91+, total, top 5 clients (detailed: all)."""
     client = fb(ctx)
     day = as_of or await client.today()
     currencies = Currencies(client)

@@ -631,9 +631,8 @@ async def invoice_unbilled_time(
     ] = None,
     confirm: Annotated[bool, Field(description="true only once the user agreed")] = False,
 ) -> Annotated[CallToolResult, InvoiceTimeOut]:
-    """Bill a client's unbilled billable time as one draft invoice (qty = hours at the project or
-    service rate) and mark those entries billed, after the user confirms. After a failure, call again:
-    it finishes the earlier run, never invoicing twice."""
+    """Bill a client's unbilled billable time as one draft invoice (qty = hours at the project or service rate) and
+    mark those entries billed; user confirms. After a failure call again: it resumes, never invoicing twice."""
     require_confirmation(approval, "invoicing the time")
     client = fb(ctx)
     key = entry_key(client_id)
