@@ -60,8 +60,8 @@ def check_file(content: bytes, *, allowed: tuple[str, ...], what: str) -> str:
         raise UploadRefused(f"The {what} file is empty.")
     if len(content) > MAX_UPLOAD_BYTES:
         raise UploadRefused(
-            f"The {what} is {len(content) / 1048576:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 1048576} MB. "
-            "Send a smaller or compressed file."
+            f"The {what} is {len(content):,} bytes, over the {MAX_UPLOAD_BYTES // 1048576} MB limit "
+            f"({MAX_UPLOAD_BYTES:,} bytes). Send a smaller or compressed file."
         )
     media_type = sniff(content)
     if media_type not in allowed:
@@ -117,6 +117,13 @@ async def attach_receipt(client: FreshBooksClient, expense_id: int, up: Upload) 
 
 def logo_src(jwt: str) -> str:
     return LOGO_PREFIX + jwt
+
+
+def invoice_logo(raw: dict[str, Any]) -> str | None:
+    """The logo of an invoice read with include[]=presentation (None when it has none)."""
+    presentation = raw.get("presentation")
+    src = presentation.get("image_logo_src") if isinstance(presentation, dict) else None
+    return src if isinstance(src, str) and src else None
 
 
 async def set_invoice_logo(client: FreshBooksClient, invoice_id: int, up: Upload) -> tuple[dict[str, Any], bool]:

@@ -52,7 +52,7 @@ def is_remote(ctx: Context[Any, Any]) -> bool:
 
 def _from_data_uri(value: str, param: str, what: str) -> tuple[str | None, bytes]:
     if len(value) > _MAX_DATA_URI:
-        raise ToolError(f"{param}: the {what} is over {MAX_MB} MB (the upload limit). Send a smaller file.")
+        raise ToolError(f"{param}: the {what} is over the {MAX_MB} MB limit. Send a smaller file.")
     head, sep, payload = value.partition(",")
     if not sep or not head.lower().endswith(";base64"):
         raise ToolError(f"{param}: a data URI must be data:<type>;base64,<content> (base64, one line).")
@@ -72,9 +72,7 @@ def _from_path(value: str, param: str, what: str) -> tuple[str, bytes]:
             raise ToolError(f"{param}: no file at {path}. Check the path.")
         size = path.stat().st_size
         if size > MAX_UPLOAD_BYTES:
-            raise ToolError(
-                f"{param}: {path.name} is {size / 1048576:.1f} MB; the limit is {MAX_MB} MB. Send a smaller file."
-            )
+            raise ToolError(f"{param}: {path.name} is {size:,} bytes, over the {MAX_MB} MB limit. Send a smaller file.")
         return path.name, path.read_bytes()
     except OSError as exc:
         raise ToolError(f"{param}: cannot read {path} ({exc.strerror or type(exc).__name__}).") from None
