@@ -15,7 +15,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from ..freshbooks import EXPENSES, INVOICES, FreshBooksError, NotFoundError
+from ..freshbooks import EXPENSES, FreshBooksError, NotFoundError
 from ..freshbooks.expenses import parse_expense
 from ..freshbooks.online_payments import GATEWAY_NAMES, Gateway, GatewayNotSetUpError, set_invoice_payment_options
 from ..freshbooks.uploads import LOGO_TYPES, RECEIPT_TYPES, attach_receipt, set_invoice_logo, upload
@@ -29,8 +29,10 @@ TOOLSET = Toolset(
     default=False,
     instructions="attach_file puts a receipt on an expense or a logo on an invoice; set_online_payments lets "
     "a client pay an invoice online.",
-    resources=(EXPENSES, INVOICES),
-    paths=("/uploads/", "/payment_options"),
+    # No search keys of its own. Scope hints: online payments' endpoints need user:online_payments:*;
+    # FreshBooks lists no scope for /uploads/, so a 403 there gets no guessed hint.
+    paths=("/payment_options",),
+    scope_area="online_payments",
 )
 NOT_FOUND_EXPENSE = "No expense with that expense_id in this business. Find it with list_expenses."
 

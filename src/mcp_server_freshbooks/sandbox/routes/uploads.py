@@ -51,17 +51,29 @@ FLAGS = (
 
 
 def routes() -> list[Route]:
+    return upload_routes() + payment_routes()
+
+
+def upload_routes() -> list[Route]:
+    out = [Route(f"/uploads/account/{{account_id}}/{kind}", upload, methods=["POST"]) for kind in KINDS]
+    for prefix in ("/uploads", "/service/uploads"):  # the download path and the answer's link
+        out += [Route(f"{prefix}/{kind}/{{id}}", download, methods=["GET"]) for kind in KINDS]
+    return out
+
+
+def payment_routes() -> list[Route]:
     return [
-        Route("/uploads/account/{account_id}/{kind}", upload, methods=["POST"]),
-        Route("/uploads/{kind}/{jwt}", download, methods=["GET"]),
-        Route("/service/uploads/{kind}/{jwt}", download, methods=["GET"]),
         Route(
-            "/payments/account/{account_id}/invoice/{invoice_id}/payment_options",
+            "/payments/account/{account_id}/invoice/{id}/payment_options",
             invoice_options,
             methods=["GET", "POST"],
         ),
         Route("/payments/account/{account_id}/payment_options", default_options, methods=["GET"]),
     ]
+
+
+def _kind(request: Request) -> str:
+    return next(k for k in KINDS if f"/{k}" in request.url.path)
 
 
 def _fail(status: int, message: str) -> ApiError:
@@ -100,9 +112,7 @@ def _account(request: Request) -> Sandbox:
 
 async def upload(request: Request) -> Response:
     sb = _account(request)
-    kind = request.path_params["kind"]
-    if kind not in KINDS:
-        raise _fail(404, "Not found")
+    kind = _kind(request)
     if "multipart/form-data" not in request.headers.get("content-type", ""):
         raise _fail(400, "The upload must be multipart/form-data with a 'content' field.")
     if int(request.headers.get("content-length") or 0) > MAX_BYTES + 64 * 1024:
@@ -149,9 +159,9 @@ async def upload(request: Request) -> Response:
 
 async def download(request: Request) -> Response:
     sb = require_auth(request, ACCOUNTING_UNAUTHORIZED)
-    kind, jwt = request.path_params["kind"], request.path_params["jwt"]
+    kind, jwt = _kind(request), request.path_params["id"]
     stored: Any = sb.books.uploads.get(jwt)
-    if kind not in KINDS or stored is None or stored["kind"] != kind:
+    if stored is None or stored["kind"] != kind:
         raise _fail(404, "File not found")
     return Response(
         stored["content"], media_type=stored["media_type"], headers={"X-filename": stored["original_filename"]}
@@ -188,7 +198,7 @@ def _default_gateway(sb: Sandbox) -> str | None:
 
 async def default_options(request: Request) -> Response:
     sb = _pay_account(request)
-    if request.query_params.get("entity_type") != "invoice":
+    if request.query_params.get("entity_type", "invoice") != "invoice":
         raise _pay_fail(422, "validation", "entity_type must be invoice.", "entity_type")
     gateway = _default_gateway(sb)
     if gateway is None:
@@ -198,7 +208,7 @@ async def default_options(request: Request) -> Response:
 
 async def invoice_options(request: Request) -> Response:
     sb = _pay_account(request)
-    raw_id = request.path_params["invoice_id"]
+    raw_id = request.path_params["id"]
     inv = sb.books.db.invoices.get(int(raw_id)) if raw_id.isdigit() else None
     if inv is None or inv.get("vis_state") == 1:
         raise _pay_fail(404, "not_found", "Resource not found")
