@@ -116,3 +116,11 @@ async def test_payment_options_without_a_gateway_set_up() -> None:
         r = await http.post(f"/payments/account/{sb.account_id}/invoice/{iid}/payment_options", json=body)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "gateway_name"
     assert "Know Your Client" in r.json()["message"] and sb.books.payment_options == {}
+
+
+def test_cli_gateways_flag() -> None:
+    from mcp_server_freshbooks.sandbox.cli import _options, build_parser
+
+    assert _options(build_parser().parse_args(["--gateways", ""])).gateways == ()
+    assert _options(build_parser().parse_args(["--gateways", "stripe"])).gateways == ("stripe",)
+    assert _options(build_parser().parse_args([])).gateways == ("fbpay", "stripe")
