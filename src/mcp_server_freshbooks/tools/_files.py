@@ -29,7 +29,7 @@ FileParam = Annotated[
     ONE_LINE,
 ]
 ReceiptParam = Annotated[
-    str | None, Field(min_length=1, description="Receipt file: path, or data URI over HTTP"), ONE_LINE
+    str | None, Field(min_length=1, description="Receipt file: path or data: URI"), ONE_LINE
 ]
 # base64 is 4 characters per 3 bytes; allow the prefix and padding on top
 _MAX_DATA_URI = MAX_UPLOAD_BYTES * 4 // 3 + 256
