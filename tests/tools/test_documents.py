@@ -175,7 +175,11 @@ async def test_logo_on_an_existing_invoice(client: Client, sandbox: Sandbox) -> 
 async def test_a_pdf_is_no_logo(client: Client, sandbox: Sandbox) -> None:
     iid = live_invoice(sandbox)
     text = await call_error(client, "attach_file", {"file": data_uri(PDF, "application/pdf"), "invoice_id": iid})
-    assert "logo must be PNG, JPG, GIF" in text and "application/pdf" in text
+    assert "logo must be PNG, JPG (" in text and "application/pdf" in text
+    gif = b"GIF89a" + bytes(16)
+    assert "logo must be PNG, JPG (its content is image/gif" in await call_error(
+        client, "attach_file", {"file": data_uri(gif, "image/gif"), "invoice_id": iid}
+    )
     assert "presentation" not in sandbox.db.invoices[iid]
 
 

@@ -10,8 +10,8 @@ Fact sheet §8: `POST /uploads/account/{account_id}/attachments` (receipts, PDFs
   (seed 003 prose says `img_src_logo`: a typo, every example uses `image_logo_src`).
 
 Limits, stated once here: neither the fact sheet nor the seeds give FreshBooks' size limit, so we
-choose 10 MB (stated in the README) and only PNG, JPEG and GIF images plus PDF for receipts; a logo
-must be an image. Types are decided by the bytes' magic
+choose 10 MB (stated in the README); receipts are PNG, JPEG or GIF images or PDF; a logo is PNG or
+JPEG (seed 003's guide: "add your .png or .jpg file"). Types are decided by the bytes' magic
 numbers, never by a file name alone.
 """
 
@@ -30,7 +30,7 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
 RECEIPT_TYPES = (*IMAGE_TYPES, "application/pdf")
-LOGO_TYPES = IMAGE_TYPES
+LOGO_TYPES = ("image/png", "image/jpeg")  # seed 003: "add your .png or .jpg file"
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "application/pdf": "pdf"}
 LOGO_PREFIX = "/service/uploads/images/"  # what the Postman estimate example sets in image_logo_src
 
