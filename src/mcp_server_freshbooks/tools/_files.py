@@ -28,9 +28,7 @@ FileParam = Annotated[
     Field(min_length=1, description=f"Local file path, or data:<type>;base64,<content> (max {MAX_MB} MB)"),
     ONE_LINE,
 ]
-ReceiptParam = Annotated[
-    str | None, Field(min_length=1, description="Receipt file: path or data: URI"), ONE_LINE
-]
+ReceiptParam = Annotated[str | None, Field(min_length=1, description="Receipt file: path or data: URI"), ONE_LINE]
 # base64 is 4 characters per 3 bytes; allow the prefix and padding on top
 _MAX_DATA_URI = MAX_UPLOAD_BYTES * 4 // 3 + 256
 
