@@ -240,3 +240,39 @@ def test_short_token_through_the_cli_is_one_line_exit_2(
     assert main(["serve", "--transport", "http", "--host", "0.0.0.0", "--demo"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "FRESHBOOKS_MCP_HTTP_TOKEN" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("stateless", [False, True])
+async def test_receipt_over_http_comes_as_base64_and_a_path_is_refused(
+    plain_settings: Settings, tmp_path: Path, stateless: bool
+) -> None:
+    # #17: the server's disk is not the user's: over HTTP a path is refused, a data: URI is taken.
+    import base64
+
+    from mcp_server_freshbooks.sandbox import Sandbox, SandboxOptions
+    from mcp_server_freshbooks.server import build_server
+
+    settings = plain_settings.with_overrides(toolsets=("documents", "expenses"))
+    sb = Sandbox(SandboxOptions(seed=7))
+    eid = next(e["id"] for e in sb.db.expenses.values() if not e["has_receipt"] and e["vis_state"] == 0)
+    on_server = tmp_path / "server-side.png"
+    png = b"\x89PNG\r\n\x1a\n" + bytes(48)
+    on_server.write_bytes(png)
+    app = build_http_app(
+        build_server(settings, sandbox=sb), settings, host="127.0.0.1", port=0, stateless=stateless, token=TOKEN
+    )
+    async with serving(app) as url, mcp_client(url, TOKEN) as client:
+        refused = await client.call_tool("attach_file", {"file": str(on_server), "expense_id": eid})
+        assert refused.is_error
+        text = " ".join(getattr(c, "text", "") for c in refused.content)
+        assert "runs over HTTP" in text and "data:<type>;base64" in text
+        assert sb.books.uploads == {} and "attachment" not in sb.db.expenses[eid]
+        uri = "data:image/png;base64," + base64.b64encode(png).decode()
+        done = await client.call_tool("attach_file", {"file": uri, "expense_id": eid})
+        assert not done.is_error, done.content
+        day = sb.db.expenses[eid]["date"]
+        listed = await client.call_tool("list_expenses", {"date_from": day, "date_to": day, "limit": 100})
+        rows = (listed.structured_content or {})["expenses"]
+    assert next(r for r in rows if r["id"] == eid)["has_receipt"] is True
+    jwt = sb.db.expenses[eid]["attachment"]["jwt"]
+    assert sb.books.uploads[jwt]["content"] == png

@@ -41,3 +41,21 @@ async def test_read_only_flag_over_stdio(tmp_path: Path) -> None:
     async with Client(_params(tmp_path, "serve", "--demo", "--read-only")) as client:
         names = {t.name for t in (await client.list_tools()).tools}
     assert "find_client" in names and "create_client" not in names and "archive_client" not in names
+
+
+async def test_receipt_from_a_local_file_over_stdio(tmp_path: Path) -> None:
+    # #17: over stdio the server runs on the user's machine, so a path names the user's file.
+    receipt = tmp_path / "parking.pdf"
+    receipt.write_bytes(b"%PDF-1.4\n% parking\n%%EOF\n")
+    serve = _params(tmp_path, "serve", "--demo", "--toolsets", "documents,expenses")
+    async with Client(serve) as client:
+        listed = await client.call_tool("list_expenses", {"limit": 100})
+        assert not listed.is_error, listed.content
+        row = next(r for r in (listed.structured_content or {})["expenses"] if not r["has_receipt"])
+        result = await client.call_tool("attach_file", {"file": str(receipt), "expense_id": row["id"]})
+        assert not result.is_error, result.content
+        assert (result.structured_content or {})["has_receipt"] is True
+        day = {"date_from": row["date"], "date_to": row["date"], "limit": 100}
+        again = await client.call_tool("list_expenses", day)
+        rows = (again.structured_content or {})["expenses"]
+        assert next(r for r in rows if r["id"] == row["id"])["has_receipt"] is True

@@ -657,3 +657,21 @@ async def test_a_lookup_never_adopts_a_record_another_unsettled_write_may_have_m
         assert sb.writes_in_flight == 0
     assert "earlier identical request whose outcome is unknown" in str(info.value)
     assert len(_payments_with_note(sb, "rel-unsettled")) == 1  # A's, which B did not claim
+
+
+@pytest.mark.parametrize("post", ["", "after", "before", "500"])
+@pytest.mark.parametrize("puts", [[], ["after"], ["500"], ["after", "after", "after"]])
+async def test_a_receipt_lands_once_when_replies_are_lost(sb: Sandbox, wired: Any, post: str, puts: list[str]) -> None:
+    # #17: the upload is re-sent (the same file gives one stored copy); the attach is a pure update,
+    # re-sent by the client, and when every reply was lost it is settled by reading the expense back.
+    from mcp_server_freshbooks.freshbooks.uploads import attach_receipt, upload
+
+    client, layer = wired
+    eid = next(e["id"] for e in sb.db.expenses.values() if not e["has_receipt"] and e["vis_state"] == 0)
+    layer.posts, layer.puts = [post], list(puts)
+    up = await upload(client, "attachments", "r.png", b"\x89PNG\r\n\x1a\n" + bytes(16), "image/png")
+    raw, settled = await attach_receipt(client, eid, up)
+    assert list(sb.books.uploads) == [up.jwt]
+    assert sb.db.expenses[eid]["attachment"]["jwt"] == up.jwt and sb.db.expenses[eid]["has_receipt"] is True
+    assert raw["attachment"]["jwt"] == up.jwt
+    assert settled is (len(puts) == 3)

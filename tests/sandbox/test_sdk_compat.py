@@ -142,3 +142,29 @@ def test_refresh_access_token_rotates(sb: Sandbox, fb: FreshBooksClient) -> None
         fb.refresh_access_token(old_refresh)
     assert info.value.status_code == 400
     assert sb.token_requests == [("refresh_token", "ok"), ("refresh_token", "invalid_grant")]
+
+
+def test_sdk_uploads_an_attachment_and_reads_it_back(sb: Sandbox, fb: FreshBooksClient, tmp_path: Path) -> None:
+    # #17: the official SDK's uploader (multipart field `content`) and download, then a receipt on an expense.
+    pdf = b"%PDF-1.4\n% receipt\n%%EOF\n"
+    path = tmp_path / "receipt.pdf"
+    path.write_bytes(pdf)
+    with path.open("rb") as stream:
+        up = fb.attachments.upload(sb.account_id, file_stream=stream)  # type: ignore[arg-type]
+    assert up.media_type == "application/pdf" and up.jwt and up.link.endswith(up.jwt)
+    back = fb.attachments.get(up.jwt)
+    assert back.content == pdf and back.headers["Content-Type"] == "application/pdf"
+    assert back.headers["X-filename"] == "receipt.pdf"
+    png = tmp_path / "logo.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(32))
+    image = fb.images.upload(sb.account_id, file_path=str(png))
+    assert image.link == f"{image.link.split('/service/')[0]}/service/uploads/images/{image.jwt}"
+    assert fb.images.get(image.jwt).content == png.read_bytes()
+    eid = next(e["id"] for e in sb.db.expenses.values() if not e["has_receipt"] and e["vis_state"] == 0)
+    fb.expenses.update(sb.account_id, eid, {"attachment": {"jwt": up.jwt, "media_type": up.media_type}})
+    got = fb.expenses.get(sb.account_id, eid, includes=IncludesBuilder().include("attachment"))
+    assert got.has_receipt is True and got.attachment.jwt == up.jwt
+    assert got.attachment.media_type == "application/pdf"
+    with pytest.raises(FreshBooksError) as info:
+        fb.attachments.get("no-such-jwt")
+    assert info.value.status_code == 404 and str(info.value) == "File not found"

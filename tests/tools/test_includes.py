@@ -75,11 +75,14 @@ async def test_client_lists_include_only_what_rows_show(
     assert rows
 
 
-async def test_get_invoice_asks_for_the_lines_it_shows(watched: tuple[Client, list[Any]], sandbox: Sandbox) -> None:
+async def test_get_invoice_asks_for_what_each_view_shows(watched: tuple[Client, list[Any]], sandbox: Sandbox) -> None:
+    # concise: the lines; detailed: the lines and the presentation (its logo). Payments come from the
+    # payments list, not an include; no other include (histories, contacts, gateways) is asked for.
     mcp, seen = watched
     iid = next(i["id"] for i in sandbox.db.invoices.values() if i["vis_state"] == 0)
-    for fmt in ("concise", "detailed"):
+    for fmt, wanted in (("concise", {"lines"}), ("detailed", {"lines", "presentation"})):
         seen.clear()
         out = await call_ok(mcp, "get_invoice", {"invoice_id": iid, "response_format": fmt})
-        assert includes_of(seen, f"/invoices/invoices/{iid}") == [{"lines"}]
+        assert includes_of(seen, f"/invoices/invoices/{iid}") == [wanted]
         assert out["lines"]
+        assert ("logo" in out) is False  # no logo set on a seeded invoice: left out, not null

@@ -228,6 +228,7 @@ class FreshBooksClient:
         *,
         params: list[tuple[str, str]] | dict[str, str] | None = None,
         json: Any = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
         resend: bool | None = None,
     ) -> Any:
         """Send one request with retries; return the decoded body or raise a `FreshBooksError`.
@@ -236,7 +237,8 @@ class FreshBooksClient:
         PUTs (`may_resend`; `resend` overrides). Anything else (a POST, a PUT with an action) is
         re-sent only when FreshBooks provably did not process it (429, or the connection was never
         made); a lost reply raises `WriteOutcomeUnknownError` and a 5xx is raised as is, for the
-        write primitive to settle by looking the record up.
+        write primitive to settle by looking the record up. `files` sends a multipart body (uploads:
+        bytes in memory, so a re-send sends them again).
         """
         method = method.upper()
         idempotent = may_resend(method, json) if resend is None else resend
@@ -263,6 +265,7 @@ class FreshBooksClient:
                         path,
                         params=_query_params(params),
                         json=json,
+                        files=files,
                         headers=headers,
                     )
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:

@@ -72,6 +72,7 @@ __all__ = [
     "payment_lookup",
     "reconcile_stats",
     "record_key",
+    "resendable",
     "settle_delay",
     "shows",
     "update",
@@ -619,6 +620,24 @@ async def update(
     return await client.update(resource, resource_id, fields, includes=includes)
 
 
+async def resendable(
+    client: FreshBooksClient,
+    method: str,
+    path: str,
+    *,
+    json: Any = None,
+    files: dict[str, tuple[str, bytes, str]] | None = None,
+) -> Any:
+    """A write whose repeat is harmless, so the client re-sends it after a lost reply or a 5xx (#17).
+
+    For writes that set values on a sub-resource rather than make a record: an invoice's payment
+    options (a POST that sets flags: sending it twice sets them once) and an upload (a second copy
+    of the same file is an unreferenced blob nobody sees; what matters is the jwt the caller then
+    attaches with an update). Never for creates of records or actions.
+    """
+    return await client.request(method, path, json=json, files=files, resend=True)
+
+
 # ---------------------------------------------------------------------- corrections (#19)
 
 
@@ -639,6 +658,10 @@ def shows(fields: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
             have = got if isinstance(got, list) else []
             want = sorted(map(_line_key, (x for x in sent if isinstance(x, Mapping))), key=repr)
             if want != sorted(map(_line_key, (x for x in have if isinstance(x, Mapping))), key=repr):
+                return False
+        elif isinstance(sent, Mapping) and "amount" not in sent:
+            # A nested object (an expense's attachment, an invoice's presentation): its sent keys.
+            if not isinstance(got, Mapping) or not shows(sent, got):
                 return False
         elif isinstance(sent, Mapping):
             if not _same_amount(sent, got):

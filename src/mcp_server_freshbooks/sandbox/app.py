@@ -21,7 +21,7 @@ from .options import EmailLogEntry, SandboxOptions, WriteLogEntry
 from .resource import Resource
 from .resources import RESOURCES
 from .resources.invoices import invoice_is_overdue
-from .routes import accounting, business, debug, identity, oauth, reports
+from .routes import accounting, business, debug, identity, oauth, reports, uploads
 from .routes._common import json_response
 from .seed import seed_books
 
@@ -128,7 +128,8 @@ class Sandbox:
 
     # ------------------------------------------------------------------ app
     def _build_app(self) -> SandboxApp:
-        routes = [*oauth.routes(), *identity.routes(), *reports.routes(), *accounting.routes()]  # reports first
+        # reports before accounting
+        routes = [*oauth.routes(), *identity.routes(), *reports.routes(), *accounting.routes(), *uploads.routes()]
         for res in self.resources:
             if res.family == "business":
                 routes += business.routes(res)

@@ -54,6 +54,10 @@ class Books:
         self.business_id = 0
         self.business_name = ""
         self.emails: list[EmailLogEntry] = []  # EmailLogEntry per email FreshBooks would have sent
+        # Uploaded files by jwt and online-payment options by invoice id (#17): written at run time
+        # only, never seeded, so they are not tables.
+        self.uploads: dict[str, dict[str, Any]] = {}
+        self.payment_options: dict[int, dict[str, Any]] = {}
         # Values derived from many records (client balances), computed once per request/write.
         self.derived: dict[str, Any] = {}
 

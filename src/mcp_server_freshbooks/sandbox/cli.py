@@ -97,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--list-cache", action="store_true", help="answer repeated list queries from a cache (fast, like indexed data)"
     )
+    p.add_argument(
+        "--gateways",
+        type=_gateways,
+        default=("fbpay", "stripe"),
+        metavar="LIST",
+        help='online-payment gateways set up, comma-separated ("" = none: Know Your Client not done)',
+    )
     p.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback host")
     p.add_argument(
         "--describe",
@@ -106,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the contract (endpoints, search keys, includes, sorts, quirks) and exit",
     )
     return p
+
+
+def _gateways(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in ("fbpay", "stripe", "paypal")]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown gateway(s) {', '.join(unknown)}: use fbpay, stripe, paypal")
+    return names
 
 
 def _say(text: str, *, err: bool = False) -> None:
@@ -134,6 +149,7 @@ def _options(args: argparse.Namespace) -> SandboxOptions:
         access_token=args.access_token,
         two_businesses=args.two_businesses,
         list_cache=args.list_cache,
+        gateways=args.gateways,
     )
 
 

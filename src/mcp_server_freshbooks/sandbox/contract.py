@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from .resource import Resource
 from .resources import RESOURCES
-from .routes import debug, identity, oauth, reports
+from .routes import debug, identity, oauth, reports, uploads
 
 ACCOUNTING_PREFIX = "/accounting/account/{account_id}/"
 FAMILIES: dict[str, str] = {
@@ -34,6 +34,17 @@ FAMILIES: dict[str, str] = {
         "authorize auto-approves (302 to redirect_uri?code&state); token grants authorization_code (5 min, "
         "single-use) and refresh_token (single-use; only the newest is valid); old access tokens stay valid until "
         "their own expiry."
+    ),
+    "uploads": (
+        "POST /uploads/account/{account_id}/images|attachments, multipart field `content` (PNG/JPEG/GIF; "
+        'attachments also PDF; types sniffed from the bytes; at most 10 MB) -> {"image"|"attachment": {filename, '
+        'public_id, jwt, media_type, uuid}, "link"}; the same file gives the same jwt; GET /uploads/<kind>/<jwt> '
+        'and the link serve it back (Content-Type, X-filename); errors {"error": "..."} (400/404/413/415).'
+    ),
+    "payments": (
+        "Online-payment options: the POST body is bare {gateway_name, entity_id, entity_type, has_credit_card, "
+        'has_ach_transfer, ...} -> {"payment_options": {...}}; errors {"error_type", "message", "errors": [{field}]}; '
+        "a gateway not in SandboxOptions.gateways (Know Your Client not done) -> 422 on gateway_name."
     ),
     "debug": "Loopback clients only, no auth, never faulted.",
 }
@@ -110,6 +121,7 @@ def describe(resources: Iterable[Resource] = RESOURCES) -> dict[str, Any]:
     for res in resources:
         endpoints += _accounting(res) if res.family == "accounting" else _business(res)
     endpoints += reports.contract()
+    endpoints += _plain("uploads", uploads.upload_routes()) + _plain("payments", uploads.payment_routes())
     endpoints += _plain("debug", debug.routes())
     return {"families": dict(FAMILIES), "faults": FAULTS, "endpoints": endpoints}
 

@@ -31,6 +31,9 @@ class SandboxOptions:
     # indexed database answers them: each page then costs ~1 ms instead of a scan of every record.
     # Off by default so tests that edit `sb.db` directly never read a stale list; benches turn it on.
     list_cache: bool = False
+    # Online-payment gateways the business has set up (FreshBooks' "Know Your Client" step done), the
+    # first being the default; () is a business with none, whose payment-options POSTs are refused (#17).
+    gateways: tuple[str, ...] = ("fbpay", "stripe")
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,10 @@ from ..freshbooks.expenses import (
 )
 from ..freshbooks.names import client_names, project_titles
 from ..freshbooks.types import MoneyTotals, format_amount
+from ..freshbooks.uploads import RECEIPT_TYPES, attachment_wire, upload
 from ..freshbooks.writes import create_reconciled, expense_lookup
 from ._base import RESPONSE_FORMAT_DESCRIPTION, Money, ResponseFormat, Toolset, app_state, fb, one_line, respond, tool
+from ._files import ReceiptParam, read_file
 from ._inputs import FREE_TEXT, ISO_DATE, ONE_LINE, PLAIN_AMOUNT, WRITE_DATE
 from ._output import Paged, Row, detailed, paging
 
@@ -577,9 +579,11 @@ async def create_expense(
         str | None,
         Field(pattern=r"^[A-Za-z]{3}$", description="Default: the business's"),
     ] = None,
+    receipt: ReceiptParam = None,
 ) -> Annotated[CallToolResult, CreateExpenseOut]:
     """Record one expense; an unknown or ambiguous category is refused with suggestions. Returns its id. After an
     error, check list_expenses before retrying."""
+    receipt_file = read_file(ctx, receipt, allowed=RECEIPT_TYPES, what="receipt", param="receipt") if receipt else None
     cat, _ = await _resolve_category(ctx, category)
     staff = await _staff_id(ctx)
     fields = new_expense_wire(
@@ -593,6 +597,10 @@ async def create_expense(
         client_id=client_id,
         project_id=project_id,
     )
+    if receipt_file is not None:
+        # Uploaded first: a failed upload creates nothing; the expense is created with its receipt.
+        up = await upload(fb(ctx), "attachments", receipt_file.name, receipt_file.content, receipt_file.media_type)
+        fields["attachment"] = attachment_wire(up)
     raw = await create_reconciled(fb(ctx), EXPENSES, fields)
     created = parse_expense(raw)
     row = (await _rows_out(ctx, [created], True))[0]

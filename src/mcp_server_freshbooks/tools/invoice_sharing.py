@@ -47,7 +47,9 @@ async def get_invoice_share_link(
     if inv.is_draft:
         raise ToolError(
             f"Invoice {inv.id} (#{inv.invoice_number}) is a draft: FreshBooks shares only sent invoices. "
-            "Send it first with send_invoice (it emails the client), then ask for the link again. Nothing was changed."
+            "Send it first with send_invoice: with email_to it emails the client; without email_to it only marks "
+            "it as sent (status 2, no email; the user is asked to confirm). Then ask for the link again. "
+            "Nothing was changed."
         )
     link = await invoice_share_link(client, invoice_id)
     out = ShareLinkOut(invoice_id=inv.id, invoice_number=inv.invoice_number, client_id=inv.client_id, link=link)

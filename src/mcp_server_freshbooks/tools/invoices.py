@@ -31,6 +31,7 @@ from ..freshbooks.invoices import (
     parse_payment,
 )
 from ..freshbooks.types import MoneyTotals, shift_days
+from ..freshbooks.uploads import invoice_logo
 from ..freshbooks.writes import Action, act, changed_since, create_reconciled, exclusive, invoice_key, invoice_lookup
 from ._base import (
     RESPONSE_FORMAT_DESCRIPTION,
@@ -366,6 +367,7 @@ class InvoiceDetail(BaseModel):
     lines: list[LineOut]
     payments: list[AppliedPayment]
     totals: InvoiceTotals
+    logo: str | None = detailed("The invoice's logo image, when one is set")
 
 
 def _detail(inv: Invoice, payments: list[AppliedPayment], detailed: bool) -> InvoiceDetail:
@@ -397,8 +399,10 @@ async def get_invoice(
     """One invoice: lines, payments applied and totals (subtotal, discount, tax, total, paid, outstanding). detailed
     adds notes, terms, PO number, full line text."""
     client = fb(ctx)
+    # Exactly what the view shows (#17): lines always; the logo (presentation) only in detailed.
+    includes = ("lines", "presentation") if response_format == "detailed" else ("lines",)
     raw, pays = await asyncio.gather(
-        client.get(INVOICES, invoice_id, includes=("lines",)),
+        client.get(INVOICES, invoice_id, includes=includes),
         client.list_all(PAYMENTS, Query(PAYMENTS).equals("invoiceid", invoice_id)),
     )
     inv = parse_invoice(raw)
@@ -409,6 +413,8 @@ async def get_invoice(
     ]
     payments.sort(key=lambda p: (p.date or date.min, p.id))
     out = _detail(inv, payments, response_format == "detailed")
+    if response_format == "detailed":
+        out.logo = invoice_logo(raw)
     t = out.totals
     lines = "\n".join(
         f"  {ln.name} x{ln.qty} @ {fmt(ln.unit_cost)} = {fmt(ln.amount)}"

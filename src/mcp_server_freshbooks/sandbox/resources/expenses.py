@@ -17,7 +17,7 @@ from .categories import category_spec
 EDITABLE = frozenset(
     names(
         "amount categoryid clientid projectid staffid date vendor notes taxName1 taxName2 taxPercent1 taxPercent2"
-        " taxAmount1 taxAmount2 markup_percent has_receipt bank_name account_name billable"
+        " taxAmount1 taxAmount2 markup_percent has_receipt bank_name account_name billable attachment"
     )
 )
 
@@ -135,6 +135,8 @@ def _fields(books: Books, body: JSON, current: JSON | None) -> JSON:
         if flag is None:
             raise invalid("has_receipt", "expense", body["has_receipt"], errno=1031)
         out["has_receipt"] = flag
+    if "attachment" in body:
+        out.update(_receipt(books, body["attachment"]))
     for key in ("vendor", "notes", "bank_name", "account_name", "taxName1", "taxName2"):
         if key in body:
             out[key] = body[key]
@@ -142,6 +144,19 @@ def _fields(books: Books, body: JSON, current: JSON | None) -> JSON:
         out["markup_percent"] = pct_str(pct_field(body["markup_percent"], "markup_percent", "expense"))
     out.update(_tax_fields(body, out.get("amount") or (current["amount"] if current else None)))
     return out
+
+
+def _receipt(books: Books, value: Any) -> JSON:
+    """``attachment: {"jwt", "media_type"}`` of an uploaded file (#17); null removes the receipt."""
+    if value is None:
+        return {"attachment": None, "has_receipt": False}
+    jwt = value.get("jwt") if isinstance(value, dict) else None
+    upload = books.uploads.get(jwt) if isinstance(jwt, str) else None
+    if upload is None:
+        raise invalid("attachment", "expense", jwt, "Attachment not found: upload the file first.", 1012)
+    aid = books.next_id("attachment", 9000001)
+    wire = {"attachmentid": aid, "id": aid, "jwt": jwt, "media_type": upload["media_type"]}
+    return {"attachment": wire, "has_receipt": True}
 
 
 def create_expense(books: Books, body: JSON) -> JSON:
@@ -194,6 +209,9 @@ SEARCH: dict[str, Q.SearchKey] = {
 
 
 def _attachment(_books: Books, rec: JSON) -> JSON | None:
+    stored = rec.get("attachment")
+    if isinstance(stored, dict):
+        return {**stored, "expenseid": rec["id"]}
     if not rec["has_receipt"]:
         return None
     aid = rec["id"] + 11
@@ -257,6 +275,7 @@ RESOURCE = Resource(
     search=SEARCH,
     sorts={"date": Q.by("date"), "amount": Q.by_amount(), "vendor": Q.by("vendor", lower=True)},
     includes=INCLUDES,
+    hidden=("attachment",),
     create=create_expense,
     update=update_expense,
     seed=seed,
@@ -267,5 +286,7 @@ RESOURCE = Resource(
         "a billable expense (clientid set) gets status 1",
         "a deleted expense refuses edits with 422 errno 1011 (PUT vis_state 0 restores it)",
         "vendor_like and the vendor sort are plausible, not in FreshBooks' docs",
+        "attachment {jwt} must name an uploaded file (422 errno 1012 otherwise) and sets has_receipt; "
+        "it is served only with include[]=attachment",
     ),
 )

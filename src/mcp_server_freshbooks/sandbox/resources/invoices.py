@@ -25,11 +25,25 @@ EDITABLE = frozenset(
     names(
         "customerid create_date due_offset_days notes terms po_number currency_code discount_value"
         " invoice_number lines address street street2 city province country code language template description"
-        " fname lname organization vat_name vat_number status"
+        " fname lname organization vat_name vat_number status presentation"
     )
 )
 # Fields update_invoice sets itself; the other editable ones are copied as sent.
-_COMPUTED_ON_UPDATE = frozenset({"customerid", "create_date", "due_offset_days", "currency_code", "discount_value"})
+_COMPUTED_ON_UPDATE = frozenset(
+    {"customerid", "create_date", "due_offset_days", "currency_code", "discount_value", "presentation"}
+)
+# An invoice's look (#17), served with include[]=presentation; stored only once set (seeded invoices
+# keep their fields). image_logo_src takes any of the three upload prefixes FreshBooks' examples use.
+DEFAULT_PRESENTATION: JSON = {
+    "date_format": "mm/dd/yyyy",
+    "image_banner_position_y": 0,
+    "image_banner_src": None,
+    "image_logo_src": None,
+    "theme_font_name": "modern",
+    "theme_layout": "simple",
+    "theme_primary_color": "#1fab13",
+}
+LOGO_PREFIXES = ("/uploads/images/", "/service/uploads/images/", "/service/api/uploads/images/")
 # Every invoice field in wire order; None marks a value build_invoice fills in.
 TEMPLATE: JSON = dict.fromkeys(
     names(
@@ -186,6 +200,27 @@ def recompute_invoice(books: Books, inv: JSON) -> None:
         inv["v3_status"] = "overdue"
 
 
+def presentation_of(books: Books, inv: JSON, value: Any) -> JSON:
+    """The invoice's presentation with ``value``'s keys applied; a logo must be an uploaded image."""
+    if not isinstance(value, dict):
+        raise invalid("presentation", "invoice", value)
+    out = dict(inv.get("presentation") or DEFAULT_PRESENTATION)
+    for key, item in value.items():
+        if key not in DEFAULT_PRESENTATION and not key.endswith("_heading"):
+            continue  # unknown keys are dropped, as FreshBooks drops unknown fields
+        out[key] = item
+    for key in ("image_logo_src", "image_banner_src"):
+        src = out.get(key)
+        if src in (None, ""):
+            out[key] = None
+            continue
+        prefix = next((p for p in LOGO_PREFIXES if isinstance(src, str) and src.startswith(p)), None)
+        upload = books.uploads.get(src[len(prefix) :]) if prefix else None
+        if upload is None or upload["kind"] != "images":
+            raise invalid(key, "invoice", src, f"{key} must be /service/uploads/images/<jwt> of an uploaded image.")
+    return out
+
+
 def client_for(books: Books, customerid: Any, obj: str) -> JSON:
     cid = int_field(customerid, "customerid", obj)
     client: JSON | None = books.db.clients.get(cid)
@@ -215,6 +250,8 @@ def create_invoice(books: Books, body: JSON) -> JSON:
     lines = build_lines(body.get("lines", []), 0, code, fmt_dt(now))
     dv = pct_field(body.get("discount_value"), "discount_value", "invoice")
     extra: JSON = {k: body[k] for k in ("notes", "terms", "po_number", "description", "template") if k in body}
+    if "presentation" in body:
+        extra["presentation"] = presentation_of(books, {}, body["presentation"])
     inv = build_invoice(books, client, create_date, offset, "draft", str(number) if number else None, now, extra)
     inv["currency_code"] = code
     for line in lines:
@@ -253,8 +290,11 @@ def update_fields(books: Books, inv: JSON, body: JSON) -> None:
         if offset < 0:
             raise invalid("due_offset_days", "invoice", offset, errno=1025)
     due = due_date_of(create_date, offset)  # before anything changes (a due_date sent is ignored: read-only)
+    presentation = presentation_of(books, inv, fields["presentation"]) if "presentation" in fields else None
     if "customerid" in fields:
         inv["customerid"] = client_for(books, fields["customerid"], "invoice")["id"]
+    if presentation is not None:
+        inv["presentation"] = presentation
     inv["create_date"], inv["due_offset_days"], inv["due_date"] = create_date.isoformat(), offset, due.isoformat()
     if "currency_code" in fields:
         inv["currency_code"] = fields["currency_code"]
@@ -385,8 +425,11 @@ RESOURCE = Resource(
     not_found="Invoice not found.",
     search=SEARCH,
     sorts=SORTS,
-    includes={"lines": lambda _b, r: [dict(line) for line in r["lines"]]},
-    hidden=("lines",),
+    includes={
+        "lines": lambda _b, r: [dict(line) for line in r["lines"]],
+        "presentation": lambda _b, r: dict(r.get("presentation") or DEFAULT_PRESENTATION),
+    },
+    hidden=("lines", "presentation"),
     create=create_invoice,
     update=update_invoice,
     http_delete=True,
@@ -404,5 +447,7 @@ RESOURCE = Resource(
         "invoice refuses edits and actions with 422 errno 1011",
         "create_date + due_offset_days past 9999-12-31 -> 422 errno 1033 on due_offset_days",
         "date_min/date_max filter create_date; v3_status is the only status filter",
+        "presentation is served only with include[]=presentation; a PUT merges its keys; image_logo_src must "
+        "be /uploads/images/, /service/uploads/images/ or /service/api/uploads/images/ + an uploaded image's jwt",
     ),
 )
