@@ -156,3 +156,19 @@ async def test_estimates_and_invoice_edits_take_item_lines(mcp: Client, sandbox:
     inv = sandbox.db.invoices[iid]
     assert [ln["name"] for ln in inv["lines"]] == ["Design hour"] and inv["lines"][0]["taxName1"] == "GST"
     assert out["total_matches"] is True and D(out["expected_total"]["amount"]) == D(inv["amount"]["amount"])
+
+
+async def test_quote_to_invoice_prompt_uses_items_when_the_catalogue_is_on(mcp: Client, sandbox: Sandbox) -> None:
+    from test_prompts import check_text
+
+    tools = {t.name: t.input_schema for t in (await mcp.list_tools()).tools}
+    text = (await mcp.get_prompt("quote_to_invoice", {})).messages[0].content.text  # type: ignore[union-attr]
+    problems, called = check_text(text, tools)
+    assert not problems and "list_items" in called and '"item"' in text
+    async with Client(
+        build_server(
+            load_settings(environ={"FRESHBOOKS_TOOLSETS": "clients,estimates"}, use_dotenv=False), sandbox=sandbox
+        )
+    ) as bare:
+        plain = (await bare.get_prompt("quote_to_invoice", {})).messages[0].content.text  # type: ignore[union-attr]
+    assert "list_items" not in plain
