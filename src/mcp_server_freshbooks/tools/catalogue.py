@@ -131,7 +131,7 @@ async def list_taxes(ctx: Context[Any, Any]) -> Annotated[CallToolResult, ListTa
 
 ItemName = Annotated[str, Field(min_length=1, max_length=200, description="Name"), ONE_LINE]
 UnitCost = Annotated[Decimal, Field(ge=0, le=Decimal("100000000"), decimal_places=2, description="Price"), PLAIN_AMOUNT]
-Description = Annotated[str | None, Field(max_length=2000, description="Line text"), FREE_TEXT]
+Description = Annotated[str | None, Field(max_length=2000, description="Text"), FREE_TEXT]
 TaxNames = Annotated[list[SingleLine] | None, Field(max_length=2, description="Tax names")]
 
 
@@ -176,7 +176,7 @@ async def create_item(
 )
 async def update_item(
     ctx: Context[Any, Any],
-    item_id: Annotated[int, Field(ge=1, description="Item id")],
+    item_id: Annotated[int, Field(ge=1, description="Id")],
     name: Annotated[str | None, Field(min_length=1, max_length=200, description="Name"), ONE_LINE] = None,
     unit_cost: Annotated[
         Decimal | None, Field(ge=0, le=Decimal("100000000"), decimal_places=2, description="Price"), PLAIN_AMOUNT
@@ -184,7 +184,7 @@ async def update_item(
     description: Description = None,
     taxes: Annotated[list[SingleLine] | None, Field(max_length=2, description="[] clears")] = None,
 ) -> Annotated[CallToolResult, ItemOut]:
-    """Edit an item: name (if unused), price, description, tax names."""
+    """Edit a catalogue item's name (if unused), price, description or default tax names."""
     client = fb(ctx)
     keys = [record_key(ITEMS, item_id)] + ([name_key(ITEMS, name)] if name else [])
     async with exclusive(client, *keys):
