@@ -254,12 +254,22 @@ def _tool_case(sb: Sandbox, tool: str, m: str) -> tuple[dict[str, Any], Any]:
             {"client_id": client_id, "lines": [{"name": "Work", "qty": "1", "unit_cost": "9.00"}], "notes": m},
             lambda: [i for i in sb.db.invoices.values() if i.get("notes") == m],
         ),
+        "create_item": (
+            {"name": f"Item {m}", "unit_cost": "42.50", "taxes": ["HST"]},
+            lambda: [i for i in sb.db.items.values() if i["name"] == f"Item {m}"],
+        ),
+        "create_tax": (
+            {"name": f"T{m}"[:40], "percent": "4.125", "compound": True},
+            lambda: [t for t in sb.db.taxes.values() if t["name"] == f"T{m}"[:40]],
+        ),
     }
     return cases[tool]
 
 
 @pytest.mark.parametrize("script", [["after"], ["500-after"], ["before"]])
-@pytest.mark.parametrize("tool", ["create_client", "record_payment", "create_expense", "create_invoice"])
+@pytest.mark.parametrize(
+    "tool", ["create_client", "record_payment", "create_expense", "create_invoice", "create_item", "create_tax"]
+)
 async def test_tools_create_exactly_once_when_the_reply_is_lost(sb: Sandbox, tool: str, script: list[str]) -> None:
     from mcp import Client
     from tests.conftest import call_ok
@@ -425,6 +435,33 @@ async def test_finding2_sends_under_30pct_dropped_replies_email_once_or_say_it_m
             assert emails == 0 or "may have been emailed" in text, text
         else:
             assert emails == 1, text
+
+
+async def test_catalogue_creates_under_30pct_dropped_replies_make_each_item_and_tax_once(sb: Sandbox) -> None:
+    # #15: items and taxes are created through the write primitive; a lost reply is settled by lookup.
+    from mcp_server_freshbooks.freshbooks.writes import reconcile_stats
+
+    lost_before = reconcile_stats.unknown_outcomes
+    sb.set_faults(drop_rate=0.3)
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for n in range(8):
+        calls.append(("create_tax", {"name": f"Soak tax {n}", "percent": f"{n}.125", "compound": n % 2 == 1}))
+        calls.append(("create_item", {"name": f"Soak item {n}", "unit_cost": f"{n}.50", "taxes": ["GST"]}))
+    async with _sessions(sb, 3) as clients:
+        results = await _all([(clients[i % 3], tool, args) for i, (tool, args) in enumerate(calls)])
+    sb.set_faults(drop_rate=0.0)
+    made = 0
+    for (tool, args), (is_error, text, out) in zip(calls, results, strict=True):
+        table = sb.db.taxes if tool == "create_tax" else sb.db.items
+        rows = [r for r in table.values() if r["name"] == args["name"]]
+        assert len(rows) <= 1, f"{tool} {args['name']}: {len(rows)} records"
+        if not is_error:
+            assert len(rows) == 1 and out is not None and f"'id': {rows[0]['id']}" in repr(out), text
+            made += 1
+        elif rows:  # an error after it landed must say so, never invite a blind retry
+            assert "try again" not in text.lower(), text
+    assert made >= len(calls) // 2  # the primitive recovers most lost replies
+    assert reconcile_stats.unknown_outcomes > lost_before  # replies were lost, and settled by lookup
 
 
 async def test_finding3_failed_read_back_after_payment_says_recorded_never_retry(sb: Sandbox) -> None:

@@ -90,3 +90,28 @@ async def test_a_lines_update_replaces_the_set(sb: Sandbox, http: httpx.AsyncCli
     assert r.status_code == 200 and [ln["name"] for ln in est["lines"]] == ["Only"]
     expected = {"0": "20.00", "10": "18.00"}[est["discount_value"]]  # seeded discounts are 0 or 10 %
     assert est["amount"]["amount"] == expected
+
+
+@pytest.mark.parametrize("how", ["create with status 2", "update with status 2", "action_email"])
+async def test_every_way_of_sending_its_invoice_makes_the_estimate_invoiced(
+    sb: Sandbox, http: httpx.AsyncClient, how: str
+) -> None:
+    est = next(e for e in sb.db.estimates.values() if e["status"] in (2, 5))
+    inv_body: dict[str, Any] = {"customerid": est["customerid"], "create_date": "2026-11-21", "estimateid": est["id"]}
+    if how == "create with status 2":
+        inv_body["status"] = 2
+    r = await http.post(acct(sb, "invoices/invoices"), json={"invoice": inv_body})
+    assert r.status_code == 200, r.text
+    inv = r.json()["response"]["result"]["invoice"]
+    if how == "update with status 2":
+        assert est["status"] != 6
+        r = await http.put(acct(sb, f"invoices/invoices/{inv['id']}"), json={"invoice": {"status": 2}})
+    elif how == "action_email":
+        assert est["status"] != 6
+        r = await http.put(
+            acct(sb, f"invoices/invoices/{inv['id']}"),
+            json={"invoice": {"action_email": True, "email_recipients": ["a@b.co"]}},
+        )
+    assert r.status_code == 200, r.text
+    assert sb.db.invoices[inv["id"]]["v3_status"] != "draft"
+    assert est["status"] == 6 and est["ui_status"] == "invoiced" and est["invoiced"] is True

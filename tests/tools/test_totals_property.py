@@ -5,6 +5,8 @@ equals, to the cent, the total the sandbox computes with its own code.
 percents (the second compound or not), a document discount to 3 decimals. Each example goes through
 the real protocol: create_estimate, convert_estimate_to_invoice (which carries the discount onto an
 invoice) and create_invoice (no discount parameter), each compared with the sandbox's stored amount.
+Some lines name a catalogue item instead (its price and default taxes, one of them compound, filled in
+by the tools; the line's own unit cost or taxes, when drawn, win).
 """
 
 from __future__ import annotations
@@ -45,24 +47,51 @@ def taxes(draw: st.DrawFn) -> list[dict[str, Any]]:
     return out
 
 
-line = st.fixed_dictionaries(
+QTY = st.one_of(st.sampled_from(["1", "2", "3", "0.5", "1.5"]), decimals(4, "0.0001", "5000").map(str))
+COST = st.one_of(st.sampled_from(["1.00", "0.10", "0.30", "2.50", "10.00"]), decimals(2, "0", "9999.99").map(str))
+# The catalogue the item lines name (created once through create_tax / create_item): price, default taxes.
+CATALOGUE_TAXES = {"P7.5": ("7.5", False), "C9.975": ("9.975", True), "S8.875": ("8.875", False)}
+CATALOGUE_ITEMS = {
+    "Item A": ("12.34", ["P7.5", "C9.975"]),
+    "Item B": ("0.30", ["S8.875"]),
+    "Item C": ("1000.00", []),
+    "Item D": ("2.50", ["S8.875", "C9.975"]),
+}
+
+
+@st.composite
+def item_line(draw: st.DrawFn) -> dict[str, Any]:
+    out: dict[str, Any] = {"item": draw(st.sampled_from(sorted(CATALOGUE_ITEMS))), "qty": draw(QTY)}
+    if draw(st.integers(0, 3)) == 0:
+        out["unit_cost"] = draw(COST)
+    if draw(st.integers(0, 3)) == 0:
+        out["taxes"] = draw(taxes())
+    return out
+
+
+plain_line = st.fixed_dictionaries(
     {
         "name": st.sampled_from(["Design", "Hosting", "Travel", "Parts"]),
-        "qty": st.one_of(st.sampled_from(["1", "2", "3", "0.5", "1.5"]), decimals(4, "0.0001", "5000").map(str)),
-        "unit_cost": st.one_of(
-            st.sampled_from(["1.00", "0.10", "0.30", "2.50", "10.00"]), decimals(2, "0", "9999.99").map(str)
-        ),
+        "qty": QTY,
+        "unit_cost": COST,
         "taxes": taxes(),
     }
 )
+line = st.one_of(plain_line, item_line())
 documents = st.tuples(
     st.lists(line, min_size=1, max_size=20),
     st.one_of(st.sampled_from([D(0), D(10), D("12.5"), D("33.333")]), decimals(3, "0", "60")),
 )
 
 BOOKS = Sandbox(SandboxOptions(seed=11))
-SETTINGS = load_settings(environ={"FRESHBOOKS_TOOLSETS": "clients,invoices,estimates"}, use_dotenv=False)
+SETTINGS = load_settings(environ={"FRESHBOOKS_TOOLSETS": "clients,invoices,estimates,catalogue"}, use_dotenv=False)
 CLIENTS = [c["id"] for c in BOOKS.db.clients.values() if c["vis_state"] == 0][:5]
+# Items are priced in the business's currency: documents with item lines go to those clients.
+HOME_CLIENTS = [
+    c["id"]
+    for c in BOOKS.db.clients.values()
+    if c["vis_state"] == 0 and c["currency_code"] == BOOKS.books.base_currency
+][:3]
 
 
 async def _call(client: Client, name: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -76,8 +105,21 @@ def _stored(table: dict[int, Any], rid: int) -> Decimal:
     return D(table[rid]["amount"]["amount"])
 
 
+async def _catalogue(mcp: Client) -> None:
+    have = {i["name"] for i in BOOKS.db.items.values()}
+    if set(CATALOGUE_ITEMS) <= have:
+        return
+    for name, (percent, compound) in CATALOGUE_TAXES.items():
+        await _call(mcp, "create_tax", {"name": name, "percent": percent, "compound": compound})
+    for name, (cost, tax_names) in CATALOGUE_ITEMS.items():
+        await _call(mcp, "create_item", {"name": name, "unit_cost": cost, "taxes": tax_names})
+
+
 async def _check(lines: list[dict[str, Any]], discount: Decimal, client_id: int) -> None:
     async with Client(build_server(SETTINGS, sandbox=BOOKS)) as mcp:
+        await _catalogue(mcp)
+        if any("item" in line for line in lines):
+            client_id = HOME_CLIENTS[client_id % len(HOME_CLIENTS)]
         est = await _call(
             mcp, "create_estimate", {"client_id": client_id, "lines": lines, "discount_percent": str(discount)}
         )

@@ -37,6 +37,7 @@ from enum import StrEnum
 from typing import Any
 
 from .api import FreshBooksClient, is_pure_update
+from .catalogue import item_lookup, tax_lookup
 from .errors import (
     AppliedError,
     FreshBooksError,
@@ -47,7 +48,7 @@ from .errors import (
 )
 from .estimates import ESTIMATES, estimate_lookup
 from .locks import Held
-from .query import CLIENTS, EXPENSES, INVOICES, PAYMENTS, Query, Resource
+from .query import CLIENTS, EXPENSES, INVOICES, ITEMS, PAYMENTS, TAXES, Query, Resource
 from .types import to_int
 
 log = logging.getLogger(__name__)
@@ -283,6 +284,8 @@ _LOOKUPS: dict[str, Callable[[Mapping[str, Any]], Lookup]] = {
     EXPENSES.path: expense_lookup,
     INVOICES.path: invoice_lookup,
     ESTIMATES.path: estimate_lookup,
+    ITEMS.path: item_lookup,
+    TAXES.path: tax_lookup,
 }
 
 

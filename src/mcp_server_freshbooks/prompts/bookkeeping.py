@@ -582,6 +582,12 @@ def quote_to_invoice_text(client: str | None, available: Available) -> str:
             'If I already quoted this work, find the estimate with `list_estimates(client_id=<id>, status="accepted")` '
             "(or without status) and go to the conversion step."
         )
+    if "list_items" in available:
+        steps.append(
+            'For work in the catalogue, find it with `list_items(query="<words>")`: a line may then name the item '
+            '({"item": "<item name>", "qty": <qty>}) and take its unit_cost, description and taxes; give any of '
+            "them on the line only to change them."
+        )
     steps += [
         "Agree the quote with me: each line's name, qty, unit_cost and taxes (name and percent; a second tax may "
         "be compound, charged on the first), and any discount percent (it comes off before tax).",

@@ -7,10 +7,14 @@ profiles later), beside freshbooks/lines.py, which parses and writes them on the
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
+from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, model_validator
 
+from ..freshbooks import FreshBooksClient
+from ..freshbooks.catalogue import CatalogueError, LineDraft
+from ..freshbooks.catalogue import bill_lines as resolve_bill_lines
 from ..freshbooks.lines import InvoiceLine, LineInput, LineTax
 from ._base import Money, one_line
 from ._inputs import FREE_TEXT, ONE_LINE, PLAIN_AMOUNT
@@ -25,7 +29,8 @@ class TaxIn(BaseModel):
 
 
 class LineIn(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=200), ONE_LINE]
+    item: Annotated[str | None, Field(min_length=1, max_length=200, description="Item name or id"), ONE_LINE] = None
+    name: Annotated[str | None, Field(min_length=1, max_length=200), ONE_LINE] = None
     description: Annotated[str | None, Field(max_length=2000), FREE_TEXT] = None
     qty: Annotated[
         Decimal,
@@ -33,16 +38,26 @@ class LineIn(BaseModel):
         PLAIN_AMOUNT,
     ]
     unit_cost: Annotated[
-        Decimal,
+        Decimal | None,
         Field(ge=0, decimal_places=2, le=Decimal("100000000")),
         PLAIN_AMOUNT,
-    ]
+    ] = None
     taxes: list[TaxIn] = Field(default_factory=list, max_length=2, description="Up to 2")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _item_id_as_text(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("item"), int) and not isinstance(data["item"], bool):
+            return {**data, "item": str(data["item"])}  # an item id given as a number
+        return data
 
     @model_validator(mode="after")
     def _compound_is_second(self) -> LineIn:
         if self.taxes and self.taxes[0].compound:
             raise ValueError("taxes: only the second tax of a line can be compound (charged on the first)")
+        if self.item is None and (self.name is None or self.unit_cost is None):
+            missing = "name" if self.name is None else "unit_cost"
+            raise ValueError(f"{missing}: required unless the line names an item (list_items)")
         return self
 
 
@@ -62,18 +77,31 @@ class LineOut(BaseModel):
     taxes: list[LineTaxOut] = Field(default_factory=list)
 
 
-def line_inputs(lines: list[LineIn]) -> tuple[LineInput, ...]:
-    """The validated input lines as the FreshBooks layer takes them."""
+def line_drafts(lines: list[LineIn]) -> tuple[LineDraft, ...]:
+    """The validated input lines as the FreshBooks layer takes them (items still named, not resolved)."""
     return tuple(
-        LineInput(
-            name=line.name,
+        LineDraft(
             qty=line.qty,
+            item=line.item,
+            name=line.name,
             unit_cost=line.unit_cost,
             description=line.description,
-            taxes=tuple(LineTax(name=t.name, percent=t.percent, compound=t.compound) for t in line.taxes),
+            # taxes given (even none) win over the item's; left out, the item's apply
+            taxes=tuple(LineTax(name=t.name, percent=t.percent, compound=t.compound) for t in line.taxes)
+            if "taxes" in line.model_fields_set or line.item is None
+            else None,
         )
         for line in lines
     )
+
+
+async def bill_lines(client: FreshBooksClient, lines: list[LineIn], code: str) -> tuple[LineInput, ...]:
+    """The lines to write: items named on a line are resolved (catalogue.resolve_lines); an unknown item
+    is a ToolError naming the line and the nearest names."""
+    try:
+        return await resolve_bill_lines(client, line_drafts(lines), code)
+    except CatalogueError as exc:
+        raise ToolError(f"{exc.message} Nothing was changed.") from None
 
 
 def line_out(line: InvoiceLine, detailed: bool) -> LineOut:

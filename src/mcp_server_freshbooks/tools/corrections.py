@@ -48,7 +48,7 @@ from ._base import (
     tool_error,
 )
 from ._inputs import FREE_TEXT, ONE_LINE, PLAIN_AMOUNT, WRITE_DATE
-from ._lines import LineIn, TaxIn, line_inputs
+from ._lines import LineIn, TaxIn, bill_lines
 from .expenses import _labels_for_categories, _resolve_category
 from .invoices import NOT_FOUND_INVOICE, fmt, load_invoice
 
@@ -179,7 +179,7 @@ async def _edit_invoice(
             offset = offset_for_due_date(issue, due_date)
             if offset < 0:
                 raise ToolError(f"due_date {due_date} is before the issue date {issue}; nothing was changed.")
-        new_lines = line_inputs(lines) if lines is not None else None
+        new_lines = await bill_lines(client, lines, inv.currency_code) if lines is not None else None
         expected: Money | None = None
         if new_lines is not None or discount_percent is not None:
             current_discount = Decimal(str(inv.raw.get("discount_value") or "0"))

@@ -40,7 +40,7 @@ from ._base import (
     tool,
 )
 from ._inputs import FREE_TEXT, ISO_DATE, ONE_LINE, PLAIN_AMOUNT, WRITE_DATE
-from ._lines import LineIn, LineOut, line_inputs, line_out
+from ._lines import LineIn, LineOut, bill_lines, line_out
 from ._output import Paged, Row, detailed, paging
 from .invoices import ClientRef, EmailAddress, InvoiceRow, fmt, invoice_row
 
@@ -262,7 +262,7 @@ async def create_estimate(
         "customerid": client_id,
         "create_date": (create_date or await client.today()).isoformat(),
         "currency_code": code,
-        "lines": [line_wire(line, code) for line in line_inputs(lines)],
+        "lines": [line_wire(line, code) for line in await bill_lines(client, lines, code)],
     }
     if discount_percent:
         body["discount_value"] = f"{discount_percent.normalize():f}"
@@ -299,7 +299,8 @@ async def update_estimate(
         est = await load_estimate(client, estimate_id)
         fields: dict[str, Any] = {}
         if lines is not None:
-            fields["lines"] = [line_wire(line, est.currency_code) for line in line_inputs(lines)]
+            code = est.currency_code
+            fields["lines"] = [line_wire(x, code) for x in await bill_lines(client, lines, code)]
         if discount_percent is not None:
             fields["discount_value"] = f"{discount_percent.normalize():f}"
         for key, value in (("notes", notes), ("terms", terms)):

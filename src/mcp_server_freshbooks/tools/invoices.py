@@ -48,7 +48,7 @@ from ._base import (
     tool_error,
 )
 from ._inputs import FREE_TEXT, ISO_DATE, ONE_LINE, WRITE_DATE
-from ._lines import LineIn, LineOut, line_inputs, line_out
+from ._lines import LineIn, LineOut, bill_lines, line_out
 from ._output import Paged, Row, detailed, paging
 
 TOOLSET = Toolset(
@@ -587,8 +587,8 @@ async def create_invoice(
     terms: Annotated[str | None, Field(max_length=5000, description="Terms"), FREE_TEXT] = None,
     po_number: Annotated[str | None, Field(max_length=40, description="Client's PO number"), ONE_LINE] = None,
 ) -> Annotated[CallToolResult, CreatedInvoiceOut]:
-    """Create a DRAFT invoice; nothing is sent (send_invoice, after the user reviews it). Returns its lines and total,
-    checked against one computed here."""
+    """Create a DRAFT invoice; nothing is sent (send_invoice, after the user reviews it). A line names an item or
+    gives name and unit_cost. Returns its lines and total, checked against one computed here."""
     client = fb(ctx)
     try:
         client_raw = await client.get(CLIENTS, client_id)
@@ -599,7 +599,7 @@ async def create_invoice(
     if int(client_raw.get("vis_state") or 0) == 1:
         raise ToolError(f"Client {client_id} is deleted; nothing was created. Use find_client.")
     code = (currency_code or client_raw.get("currency_code") or "USD").upper()
-    inputs = line_inputs(lines)  # carries each tax's compound flag into the wire body and the total
+    inputs = await bill_lines(client, lines, code)  # items resolved; compound flags kept for wire and total
     body: dict[str, Any] = {
         "customerid": client_id,
         "create_date": (create_date or await client.today()).isoformat(),

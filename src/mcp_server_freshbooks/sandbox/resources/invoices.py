@@ -261,13 +261,13 @@ def create_invoice(books: Books, body: JSON) -> JSON:
     if body.get("estimateid"):
         inv["estimateid"] = int_field(body["estimateid"], "estimateid", "invoice")
     if body.get("status") == SENT or parse_bool(body.get("action_mark_as_sent")):
-        inv["display_status"] = "sent"
-        inv["sentid"] = 1
+        _sent(books, inv)
     recompute_invoice(books, inv)
     return inv
 
 
-def mark_sent(books: Books, inv: JSON) -> None:
+def _sent(books: Books, inv: JSON) -> None:
+    """Out of draft, however it was sent (email, mark as sent, status 2); its estimate becomes invoiced."""
     if inv["display_status"] == "draft":
         inv["display_status"] = "sent"
         inv["sentid"] = 1
@@ -275,6 +275,10 @@ def mark_sent(books: Books, inv: JSON) -> None:
         from .estimates import mark_invoiced  # estimates build on invoices, not the reverse
 
         mark_invoiced(books, inv["estimateid"])
+
+
+def mark_sent(books: Books, inv: JSON) -> None:
+    _sent(books, inv)
     recompute_invoice(books, inv)
     books.touch(inv)
 
@@ -305,9 +309,8 @@ def update_fields(books: Books, inv: JSON, body: JSON) -> None:
     for key, value in fields.items():
         if key not in _COMPUTED_ON_UPDATE and key not in ("lines", "status"):
             inv[key] = str(value) if key == "invoice_number" and value is not None else value
-    if fields.get("status") == SENT and inv["display_status"] == "draft":
-        inv["display_status"] = "sent"
-        inv["sentid"] = 1
+    if fields.get("status") == SENT:
+        _sent(books, inv)
     recompute_invoice(books, inv)
     books.touch(inv)
 
