@@ -47,7 +47,21 @@ class Live:
         self.known: Known = known_from(sb)
         self.tally = Tally()
 
+    def _asks_first(self, case: Case) -> bool:
+        """Whether this call must not write without confirm=true.
+
+        update_invoice asks only before changing what a SENT invoice bills (lines, discount, client,
+        issue date); a draft, or notes/terms/PO/due date, change without asking.
+        """
+        if case.tool != "update_invoice":
+            return True
+        inv = self.sb.db.invoices.get(case.arguments.get("invoice_id"))  # type: ignore[arg-type]
+        billed = {"lines", "discount_percent", "client_id", "create_date"} & set(case.arguments)
+        draft = inv is not None and (inv.get("status") == 1 or inv.get("v3_status") in ("draft", "created"))
+        return bool(billed) and inv is not None and not draft
+
     def call(self, case: Case) -> list[str]:
+        asks_first = self._asks_first(case)
         before = len(self.sb.write_log)
         result = self.portal.call(self.client.call_tool, case.tool, case.arguments)
         wrote = len(self.sb.write_log) - before
@@ -56,7 +70,7 @@ class Live:
         refusals = must_refuse(case.arguments, self.schemas[case.tool])
         problems = check(case, bool(result.is_error), text, structured, wrote, self.tally, refusals)
         props = self.schemas[case.tool].get("properties", {})
-        if "confirm" in props and not _truthy(case.arguments.get("confirm")) and wrote:
+        if "confirm" in props and asks_first and not _truthy(case.arguments.get("confirm")) and wrote:
             problems.append(f"{case.tool} wrote without confirm=true: {case.arguments!r:.300}")
         if self.sb.ignored_search_keys:
             problems.append(f"{case.tool} sent search keys FreshBooks ignores: {dict(self.sb.ignored_search_keys)}")

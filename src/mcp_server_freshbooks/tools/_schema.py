@@ -18,7 +18,7 @@ on money and quantities, bounds on days, limits and pages, `maxItems`, defaults,
 and `additionalProperties: false`.
 
 Output schemas stay true for everything tools send (`respond` leaves None out) but are lean: field
-names and JSON types only, two levels deep (see `compact_output_schema`).
+names and JSON types of the top level only (see `compact_output_schema`).
 """
 
 from __future__ import annotations
@@ -127,7 +127,12 @@ def _trimmed(name: str, node: dict[str, Any]) -> dict[str, Any]:
         drop |= {"maxLength", "minLength"}
     if kind == "integer" and (name in _COUNTERS or name.endswith("_id")) and node.get("minimum") == 1:
         drop.add("minimum")
-    return {k: v for k, v in node.items() if k not in drop}
+    out = {k: v for k, v in node.items() if k not in drop}
+    for bound in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        value = out.get(bound)
+        if isinstance(value, float) and value.is_integer():
+            out[bound] = int(value)  # 0 rather than 0.0: the same bound in fewer bytes
+    return out
 
 
 def _without_null(node: dict[str, Any]) -> dict[str, Any]:
@@ -160,7 +165,7 @@ def _without_null(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The result's fields by name and JSON type: the top level, and one level into an object field.
+    """The result's top-level fields by name and JSON type (an object field is typed `object`).
 
     A client validates `structuredContent` with it, and a model rarely reads it, so it says only what
     stays true of every result: no descriptions, enums, `required`, formats or defaults. Anything
@@ -170,7 +175,7 @@ def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return _output_node({k: v for k, v in schema.items() if k != "$defs"}, defs, 0)
 
 
-_OUTPUT_DEPTH = 2  # the root's fields, and the fields of an object one level below it
+_OUTPUT_DEPTH = 1  # the root's fields by name and JSON type; what a client validates needs no more
 
 
 def _output_node(node: dict[str, Any], defs: dict[str, Any], depth: int) -> dict[str, Any]:
