@@ -265,6 +265,10 @@ class FreshBooksClient:
                         json=json,
                         headers=headers,
                     )
+                if method == "GET":  # (a write's reply is never left waiting: a cancel here would lose it)
+                    # The slot is free: let a request waiting for it go out before this reply is decoded
+                    # and parsed (CPU), so the next network wait overlaps that work, not follows it.
+                    await asyncio.sleep(0)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # Never reached FreshBooks: safe to retry whatever the method.
                 error = TransportError(
