@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from .api import FreshBooksClient
 from .business import PROJECTS, BusinessQuery, get_record, list_page
-from .time_entries import create_once
 from .types import optional_text, parse_date, to_decimal, to_int
+from .writes import Lookup, create_reconciled
 
 BillingMethod = Literal["business_rate", "project_rate", "service_rate", "team_member_rate"]
 ProjectType = Literal["hourly_rate", "fixed_price"]
@@ -143,35 +143,27 @@ def project_wire(fields: dict[str, Any]) -> dict[str, Any]:
     return {"project": out}
 
 
-async def create_project(api: FreshBooksClient, fields: dict[str, Any]) -> Project:
-    """Create once even when the reply is lost: settled by looking for a new project of that client
-    with that title (FreshBooks ignores a title filter, so the client's projects are compared)."""
-    wire = project_wire(fields)
+def project_lookup(fields: dict[str, Any]) -> Lookup:
+    """How the write primitive finds the project one create made: a project of that client with
+    that title (FreshBooks has no title filter, so the client's projects are compared)."""
     title = str(fields["title"]).strip().casefold()
     client_id = fields.get("client_id")
-
-    async def post() -> dict[str, Any]:
-        body = await api.business_request("POST", "projects", "project", json=wire)
-        return dict(body.get("project") or {})
-
-    async def candidates() -> dict[int, dict[str, Any]]:
-        query = BusinessQuery(PROJECTS)
-        if client_id:
-            query.equals("client_id", client_id)
-        rows: list[dict[str, Any]] = []
-        first = await list_page(api, query)
-        rows += first.rows
-        for page in range(2, first.pages + 1):
-            rows += (await list_page(api, query, page=page)).rows
-        return {to_int(r.get("id")): r for r in rows}
+    query = BusinessQuery(PROJECTS)
+    if client_id:
+        query.equals("client_id", client_id)
 
     def matches(rec: dict[str, Any]) -> bool:
         return str(rec.get("title") or "").strip().casefold() == title
 
     what = f"a project {fields['title']!r}" + (f" for client {client_id}" if client_id else "")
-    key = f"project:{client_id or 0}:{title}"
-    raw = await create_once(api, post, candidates, matches, what, "list_projects", key)
-    return parse_project(raw)
+    return Lookup(query, matches, what, "list_projects")
+
+
+async def create_project(api: FreshBooksClient, fields: dict[str, Any]) -> Project:
+    """Create once even when the reply is lost: through the write primitive, settled by looking for
+    a new project of that client with that title."""
+    wire = project_wire(fields)["project"]
+    return parse_project(await create_reconciled(api, PROJECTS, wire, lookup=project_lookup(fields)))
 
 
 async def update_project(api: FreshBooksClient, current: Project, fields: dict[str, Any]) -> Project:

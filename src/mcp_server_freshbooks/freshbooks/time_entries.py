@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -21,9 +21,9 @@ from typing import Any
 
 from .api import MAX_PER_PAGE, FreshBooksClient, ProgressCallback, _notify
 from .business import TIME_ENTRIES, BusinessQuery
-from .errors import FreshBooksError, NotFoundError, ServerError, WriteOutcomeUnknownError
+from .errors import NotFoundError
 from .types import optional_text, to_int, zone
-from .writes import exclusive, reconcile_stats, settle_delay
+from .writes import Lookup, create_reconciled
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,9 @@ def parse_time_entry(raw: dict[str, Any], tz: str) -> TimeEntry:
     get = raw.get
     wire_started = get("started_at")
     started = parse_started(wire_started)
-    fast = type(wire_started) is str and len(wire_started) == 20  # YYYY-MM-DDTHH:MM:SSZ
-    offset = _utc_offset(wire_started[:13] if fast else started.isoformat()[:13], tz)
+    # The hour's text, from the wire form (YYYY-MM-DDTHH:MM:SSZ) when it is one.
+    hour = wire_started if isinstance(wire_started, str) and len(wire_started) == 20 else started.isoformat()
+    offset = _utc_offset(hour[:13], tz)
     try:
         day = (started + offset).date()
     except OverflowError:
@@ -219,89 +220,13 @@ def entry_key(client_id: int | None) -> str:
     return f"time:client:{client_id or 0}"
 
 
-async def create_once(
-    api: FreshBooksClient,
-    post: Callable[[], Awaitable[dict[str, Any]]],
-    candidates: Callable[[], Awaitable[dict[int, dict[str, Any]]]],
-    matches: Callable[[dict[str, Any]], bool],
-    what: str,
-    check: str,
-    key: str,
-) -> dict[str, Any]:
-    """A business-family create applied exactly once, the way writes.create_reconciled settles one:
-    snapshot the candidates, send; after a lost reply or 5xx look for exactly one NEW match (again
-    after the settle delay); re-send only once it is proven absent."""
-    async with exclusive(api, key) as held:
-        before = set(await candidates())
-        last: FreshBooksError | None = None
-        for attempt in (1, 2, 3):
-            try:
-                return await post()
-            except (WriteOutcomeUnknownError, ServerError) as exc:
-                last = exc
-                reconcile_stats.unknown_outcomes += 1
-            except asyncio.CancelledError:
-                held.leave_unsettled(api.settle_delay)
-                raise
-            found: list[dict[str, Any]] = []
-            for look in (0, 1):
-                if look:
-                    reconcile_stats.settle_waits += 1
-                    await asyncio.sleep(settle_delay(api, last))
-                try:
-                    now = await candidates()
-                except FreshBooksError as exc:
-                    held.leave_unsettled(api.settle_delay)
-                    raise WriteOutcomeUnknownError(
-                        f"The outcome of creating {what} is unknown ({exc.message.rstrip('.')}). Check with {check} "
-                        "before creating it again."
-                    ) from None
-                found = [r for rid, r in now.items() if rid not in before and matches(r)]
-                if found:
-                    break
-            if len(found) == 1 and held.may_adopt():
-                reconcile_stats.found_applied += 1
-                return found[0]
-            if found:
-                held.leave_unsettled(api.settle_delay)
-                raise WriteOutcomeUnknownError(
-                    f"The outcome of creating {what} is unknown: new matching records appeared "
-                    f"(ids {', '.join(str(r.get('id')) for r in found)}). Check with {check} before creating it again."
-                )
-            if attempt < 3:
-                reconcile_stats.resent += 1
-        assert last is not None
-        raise ServerError(
-            f"FreshBooks did not complete creating {what} after 3 attempts; each time a lookup confirmed nothing "
-            "was created. Try again shortly.",
-            method="POST",
-        )
-
-
-async def create_time_entry(api: FreshBooksClient, fields: dict[str, Any]) -> TimeEntry:
-    """Log one entry. `fields` is the wire form (started_at as `YYYY-MM-DDTHH:MM:SSZ`, duration seconds)."""
-    tz = (await api.business()).timezone
+def time_entry_lookup(fields: dict[str, Any], tz: str) -> Lookup:
+    """How the write primitive finds the entry one create made: the entries starting at that very
+    second (for that client), with the same duration, links and note."""
     started = parse_started(fields["started_at"])
-
-    async def post() -> dict[str, Any]:
-        body = await api.business_request("POST", "timetracking", "time_entries", json={"time_entry": fields})
-        return dict(body.get("time_entry") or {})
-
-    async def candidates() -> dict[int, dict[str, Any]]:
-        # Entries starting at that very second, for that client: a narrow, exact lookup.
-        q = (
-            BusinessQuery(TIME_ENTRIES)
-            .equals("team", True)
-            .equals("started_from", started)
-            .equals("started_to", started)
-        )
-        if fields.get("client_id"):
-            q.equals("client_id", fields["client_id"])
-        body = await api.business_request(
-            "GET", "timetracking", "time_entries", params=[*q.params(), ("per_page", "100")]
-        )
-        rows = body.get("time_entries") if isinstance(body, dict) else None
-        return {to_int(r.get("id")): r for r in rows or [] if isinstance(r, dict)}
+    q = BusinessQuery(TIME_ENTRIES).equals("team", True).equals("started_from", started).equals("started_to", started)
+    if fields.get("client_id"):
+        q.equals("client_id", fields["client_id"])
 
     def matches(rec: dict[str, Any]) -> bool:
         return all(rec.get(k) == fields.get(k) for k in ("duration", "client_id", "project_id", "service_id")) and (
@@ -309,9 +234,17 @@ async def create_time_entry(api: FreshBooksClient, fields: dict[str, Any]) -> Ti
         )
 
     what = f"a {fields['duration'] / 3600:g} h time entry starting {fields['started_at']}"
-    check = f"list_time_entries for {started.astimezone(zone(tz)).date()}"
-    raw = await create_once(api, post, candidates, matches, what, check, entry_key(fields.get("client_id")))
-    return parse_time_entry(raw, tz)
+    return Lookup(q, matches, what, f"list_time_entries for {started.astimezone(zone(tz)).date()}")
+
+
+async def create_time_entry(api: FreshBooksClient, fields: dict[str, Any]) -> TimeEntry:
+    """Log one entry. `fields` is the wire form (started_at as `YYYY-MM-DDTHH:MM:SSZ`, duration seconds).
+    Created through the write primitive (a lost reply is settled by looking the entry up), under
+    the client's time lock so it never interleaves with billing that client's time."""
+    tz = (await api.business()).timezone
+    lookup = time_entry_lookup(fields, tz)
+    key = entry_key(fields.get("client_id"))
+    return parse_time_entry(await create_reconciled(api, TIME_ENTRIES, fields, lookup=lookup, keys=(key,)), tz)
 
 
 def entry_wire(fields: dict[str, Any]) -> dict[str, Any]:
