@@ -5,6 +5,8 @@ so an update always re-sends the title. See ../shared/reference/freshbooks-api-m
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -12,6 +14,7 @@ from typing import Any, Literal
 
 from .api import FreshBooksClient
 from .business import PROJECTS, BusinessQuery, get_record, list_page
+from .errors import NotFoundError
 from .types import optional_text, parse_date, to_decimal, to_int
 from .writes import Lookup, create_reconciled
 
@@ -126,6 +129,35 @@ async def all_projects(api: FreshBooksClient, query: BusinessQuery | None = None
 
 async def get_project(api: FreshBooksClient, project_id: int) -> Project:
     return parse_project(await get_record(api, PROJECTS, project_id))
+
+
+async def team_names(api: FreshBooksClient, identity_ids: Iterable[int], project_ids: Iterable[int]) -> dict[int, str]:
+    """Names of the team members who logged time, by identity_id.
+
+    FreshBooks lists a business's team nowhere the fact sheet knows of (§2): the caller's own name
+    comes from `/me`, the others' from the `group.members` a project's GET carries (list rows carry
+    only `group_id`). The projects in `project_ids` are read first; the business's other projects
+    only while some of `identity_ids` is still unnamed. Unnamed ids are left out.
+    """
+    me = await api.identity()
+    names = {me.identity_id: me.full_name or f"team member {me.identity_id}"}
+    wanted = set(identity_ids)
+    first = list(dict.fromkeys(project_ids))
+
+    async def read(ids: list[int]) -> None:
+        for got in await asyncio.gather(*(get_project(api, pid) for pid in ids), return_exceptions=True):
+            if isinstance(got, BaseException):
+                if isinstance(got, NotFoundError):
+                    continue  # a project gone meanwhile: its members stay unnamed
+                raise got
+            for member in got.team:
+                names.setdefault(member.identity_id, member.name)
+
+    if wanted - names.keys() and first:
+        await read(first)
+    if wanted - names.keys():
+        await read([p.id for p in await all_projects(api) if p.id not in set(first)])
+    return {i: n for i, n in names.items() if i in wanted}
 
 
 def project_wire(fields: dict[str, Any]) -> dict[str, Any]:

@@ -194,6 +194,39 @@ async def iter_time_pages(
             await asyncio.gather(*pending, return_exceptions=True)
 
 
+async def service_page(
+    api: FreshBooksClient,
+    flt: TimeFilter,
+    service_id: int,
+    *,
+    page: int = 1,
+    per_page: int = MAX_PER_PAGE,
+    on_progress: ProgressCallback | None = None,
+) -> TimePage:
+    """One page of the entries of one service, with totals over all of them.
+
+    FreshBooks documents no service filter on time entries (§1: `service_id` is undocumented and
+    unverified, and an ignored key would list everything), so none is sent: every page of `flt` is
+    read and filtered here. Exact: each entry counted once (by id), totals summed over every match
+    as FreshBooks' meta would (a list holds logged entries only); memory holds one page of matches.
+    """
+    seen: set[int] = set()
+    rows: list[TimeEntry] = []
+    total = logged = unbilled = 0
+    start = (page - 1) * per_page
+    async for got in iter_time_pages(api, flt, on_progress=on_progress):
+        for entry in got.entries:
+            if entry.service_id != service_id or entry.id in seen:
+                continue
+            seen.add(entry.id)
+            if start <= total < start + per_page:
+                rows.append(entry)
+            total += 1
+            logged += entry.seconds
+            unbilled += 0 if entry.billed else entry.seconds
+    return TimePage(rows, page, -(-total // per_page), total, logged, unbilled)
+
+
 async def all_entries(api: FreshBooksClient, flt: TimeFilter) -> list[TimeEntry]:
     """Every matching entry, de-duplicated by id (pages may shift while entries are logged)."""
     seen: dict[int, TimeEntry] = {}
