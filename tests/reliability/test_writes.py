@@ -26,6 +26,8 @@ from mcp_server_freshbooks.freshbooks import (
     StaticTokenSource,
     WriteOutcomeUnknownError,
 )
+from mcp_server_freshbooks.freshbooks.projects import create_project
+from mcp_server_freshbooks.freshbooks.time_entries import create_time_entry
 from mcp_server_freshbooks.freshbooks.writes import create_reconciled
 from mcp_server_freshbooks.sandbox import Sandbox, SandboxOptions
 
@@ -712,3 +714,25 @@ async def test_a_receipt_lands_once_when_replies_are_lost(sb: Sandbox, wired: An
     assert sb.db.expenses[eid]["attachment"]["jwt"] == up.jwt and sb.db.expenses[eid]["has_receipt"] is True
     assert raw["attachment"]["jwt"] == up.jwt
     assert settled is (len(puts) == 3)
+
+
+@pytest.mark.parametrize("script", [[], ["after"], ["before"], ["500"], ["500-after"], ["before", "after"]])
+async def test_business_creates_go_through_the_primitive_exactly_once(
+    sb: Sandbox, wired: Any, script: list[str]
+) -> None:
+    """A time entry and a project (the business family) are settled like accounting creates: a lost
+    reply is looked up, never blindly re-sent; each exists once, and the call returns it."""
+    client, layer = wired
+    cid = next(iter(sb.db.clients))
+    note = f"rel-time-{'-'.join(script) or 'clean'}"
+    fields = {"is_logged": True, "started_at": "2026-01-15T14:00:00Z", "duration": 5400, "client_id": cid}
+    layer.posts = list(script)
+    entry = await create_time_entry(client, {**fields, "note": note})
+    made = [e for e in sb.db.time_entries.values() if e["note"] == note]
+    assert [e["id"] for e in made] == [entry.id] and entry.seconds == 5400 and entry.client_id == cid
+
+    title = f"Reliability {'-'.join(script) or 'clean'}"
+    layer.posts = list(script)
+    project = await create_project(client, {"title": title, "client_id": cid})
+    made = [p for p in sb.db.projects.values() if p["title"] == title]
+    assert [p["id"] for p in made] == [project.id] and project.client_id == cid

@@ -91,6 +91,47 @@ async def test_list_day_bounds_are_local_and_inclusive(mcp: Client, sandbox: San
     assert sorted(r["id"] for r in out["time_entries"]) == want and e["id"] in want
 
 
+def member_name(sb: Sandbox, identity_id: int) -> str:
+    """Who logged an entry, as the sandbox's /me (the owner) and project groups name them."""
+    from mcp_server_freshbooks.sandbox.resources.time_entries import TEAM
+
+    team = {i: f"{first} {last}" for i, first, last, _ in TEAM}
+    return "Morgan Reyes" if identity_id == sb.identity_id else team[identity_id]
+
+
+async def test_list_by_service_reads_every_page_and_filters_exactly(mcp: Client, sandbox: Sandbox) -> None:
+    """FreshBooks documents no service filter on time entries: the tool sends none, reads every
+    page and filters; rows, paging and totals are what the sandbox's records give for that service."""
+    per_service: dict[int, int] = defaultdict(int)
+    for e in entries(sandbox):
+        if e["service_id"]:
+            per_service[e["service_id"]] += 1
+    sid = max(per_service, key=lambda s: per_service[s])
+    mine = sorted(
+        (e for e in entries(sandbox) if e["service_id"] == sid), key=lambda e: (e["started_at"], e["id"]), reverse=True
+    )
+    assert len(mine) > 14
+    requests = sandbox.request_count
+    out = await call_ok(mcp, "list_time_entries", {"service_id": sid, "limit": 7, "page": 2})
+    assert sandbox.request_count - requests >= -(-len(entries(sandbox)) // 100)  # every page was read
+    assert [r["id"] for r in out["time_entries"]] == [e["id"] for e in mine[7:14]]
+    assert {r["service_id"] for r in out["time_entries"]} == {sid} and out["total"] == len(mine)
+    assert out["logged_hours"] == h(sum(e["duration"] for e in mine))
+    assert out["unbilled_hours"] == h(sum(e["duration"] for e in mine if not e["billed"]))
+    assert out["has_more"] is (len(mine) > 14)
+    last = await call_ok(mcp, "list_time_entries", {"service_id": sid, "limit": 7, "page": -(-len(mine) // 7)})
+    assert [r["id"] for r in last["time_entries"]] == [e["id"] for e in mine[(-(-len(mine) // 7) - 1) * 7 :]]
+    assert last["has_more"] is False
+
+
+async def test_list_rows_name_the_team_member(mcp: Client, sandbox: Sandbox) -> None:
+    rows = (await call_ok(mcp, "list_time_entries", {"limit": 100}))["time_entries"]
+    assert len({r["team_member_id"] for r in rows}) > 2
+    assert [r["team_member"] for r in rows] == [member_name(sandbox, r["team_member_id"]) for r in rows]
+    groups = (await call_ok(mcp, "summarize_time", {"group_by": "team_member"}))["groups"]
+    assert {g["label"] for g in groups} == {member_name(sandbox, int(g["key"])) for g in groups} and len(groups) == 4
+
+
 @pytest.mark.parametrize("group_by", ["client", "team_member", "month"])
 async def test_summarize_time_matches_the_sandbox(mcp: Client, sandbox: Sandbox, group_by: str) -> None:
     out = await call_ok(mcp, "summarize_time", {"group_by": group_by})

@@ -258,16 +258,17 @@ class FreshBooksClient:
             retry_after: float | None = None
             started = loop.time()
             try:
+                # Built (URL, headers, JSON body) before taking a slot: the slot covers only the exchange.
+                built = self.http.build_request(
+                    method, path, params=_query_params(params), json=json, files=files, headers=headers
+                )
                 async with self._slots:
                     self.stats.requests += 1
-                    response = await self.http.request(
-                        method,
-                        path,
-                        params=_query_params(params),
-                        json=json,
-                        files=files,
-                        headers=headers,
-                    )
+                    response = await self.http.send(built)
+                if method == "GET":  # (a write's reply is never left waiting: a cancel here would lose it)
+                    # The slot is free: let a request waiting for it go out before this reply is decoded
+                    # and parsed (CPU), so the next network wait overlaps that work, not follows it.
+                    await asyncio.sleep(0)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # Never reached FreshBooks: safe to retry whatever the method.
                 error = TransportError(

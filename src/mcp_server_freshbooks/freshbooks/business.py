@@ -31,6 +31,11 @@ class BusinessResource:
     filters: frozenset[str]  # bare filter keys FreshBooks applies
     sorts: frozenset[str] = frozenset()  # `sort=field` / `sort=-field`; none where FreshBooks ignores sorting
 
+    @property
+    def create_path(self) -> str:
+        """Where a create is POSTed: the item path (`project`; for time entries that is the list path)."""
+        return self.item_path
+
 
 PROJECTS = BusinessResource(
     family="projects",

@@ -5,6 +5,8 @@ so an update always re-sends the title. See ../shared/reference/freshbooks-api-m
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -12,8 +14,9 @@ from typing import Any, Literal
 
 from .api import FreshBooksClient
 from .business import PROJECTS, BusinessQuery, get_record, list_page
-from .time_entries import create_once
+from .errors import NotFoundError
 from .types import optional_text, parse_date, to_decimal, to_int
+from .writes import Lookup, create_reconciled
 
 BillingMethod = Literal["business_rate", "project_rate", "service_rate", "team_member_rate"]
 ProjectType = Literal["hourly_rate", "fixed_price"]
@@ -128,6 +131,35 @@ async def get_project(api: FreshBooksClient, project_id: int) -> Project:
     return parse_project(await get_record(api, PROJECTS, project_id))
 
 
+async def team_names(api: FreshBooksClient, identity_ids: Iterable[int], project_ids: Iterable[int]) -> dict[int, str]:
+    """Names of the team members who logged time, by identity_id.
+
+    FreshBooks lists a business's team nowhere the fact sheet knows of (§2): the caller's own name
+    comes from `/me`, the others' from the `group.members` a project's GET carries (list rows carry
+    only `group_id`). The projects in `project_ids` are read first; the business's other projects
+    only while some of `identity_ids` is still unnamed. Unnamed ids are left out.
+    """
+    me = await api.identity()
+    names = {me.identity_id: me.full_name or f"team member {me.identity_id}"}
+    wanted = set(identity_ids)
+    first = list(dict.fromkeys(project_ids))
+
+    async def read(ids: list[int]) -> None:
+        for got in await asyncio.gather(*(get_project(api, pid) for pid in ids), return_exceptions=True):
+            if isinstance(got, BaseException):
+                if isinstance(got, NotFoundError):
+                    continue  # a project gone meanwhile: its members stay unnamed
+                raise got
+            for member in got.team:
+                names.setdefault(member.identity_id, member.name)
+
+    if wanted - names.keys() and first:
+        await read(first)
+    if wanted - names.keys():
+        await read([p.id for p in await all_projects(api) if p.id not in set(first)])
+    return {i: n for i, n in names.items() if i in wanted}
+
+
 def project_wire(fields: dict[str, Any]) -> dict[str, Any]:
     """The wire body of a create/update: only the keys we set, decimals as strings, never nulls."""
     unknown = set(fields) - WRITABLE
@@ -143,35 +175,27 @@ def project_wire(fields: dict[str, Any]) -> dict[str, Any]:
     return {"project": out}
 
 
-async def create_project(api: FreshBooksClient, fields: dict[str, Any]) -> Project:
-    """Create once even when the reply is lost: settled by looking for a new project of that client
-    with that title (FreshBooks ignores a title filter, so the client's projects are compared)."""
-    wire = project_wire(fields)
+def project_lookup(fields: dict[str, Any]) -> Lookup:
+    """How the write primitive finds the project one create made: a project of that client with
+    that title (FreshBooks has no title filter, so the client's projects are compared)."""
     title = str(fields["title"]).strip().casefold()
     client_id = fields.get("client_id")
-
-    async def post() -> dict[str, Any]:
-        body = await api.business_request("POST", "projects", "project", json=wire)
-        return dict(body.get("project") or {})
-
-    async def candidates() -> dict[int, dict[str, Any]]:
-        query = BusinessQuery(PROJECTS)
-        if client_id:
-            query.equals("client_id", client_id)
-        rows: list[dict[str, Any]] = []
-        first = await list_page(api, query)
-        rows += first.rows
-        for page in range(2, first.pages + 1):
-            rows += (await list_page(api, query, page=page)).rows
-        return {to_int(r.get("id")): r for r in rows}
+    query = BusinessQuery(PROJECTS)
+    if client_id:
+        query.equals("client_id", client_id)
 
     def matches(rec: dict[str, Any]) -> bool:
         return str(rec.get("title") or "").strip().casefold() == title
 
     what = f"a project {fields['title']!r}" + (f" for client {client_id}" if client_id else "")
-    key = f"project:{client_id or 0}:{title}"
-    raw = await create_once(api, post, candidates, matches, what, "list_projects", key)
-    return parse_project(raw)
+    return Lookup(query, matches, what, "list_projects")
+
+
+async def create_project(api: FreshBooksClient, fields: dict[str, Any]) -> Project:
+    """Create once even when the reply is lost: through the write primitive, settled by looking for
+    a new project of that client with that title."""
+    wire = project_wire(fields)["project"]
+    return parse_project(await create_reconciled(api, PROJECTS, wire, lookup=project_lookup(fields)))
 
 
 async def update_project(api: FreshBooksClient, current: Project, fields: dict[str, Any]) -> Project:

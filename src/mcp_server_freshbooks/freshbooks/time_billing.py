@@ -271,23 +271,31 @@ SummaryGroup = Literal["client", "project", "service", "team_member", "week", "m
 
 
 class Tally:
-    """Seconds of one group: all, billable, billed, unbilled billable; value = sum(seconds x rate)."""
+    """Seconds of one group: all, billable, billed, unbilled billable; value = sum(seconds x rate).
 
-    __slots__ = ("billable", "billed", "seconds", "unbilled", "value_seconds")
+    Billable seconds are summed per rate as integers and multiplied once, at the end: exact, and
+    no Decimal arithmetic per entry (a summary adds tens of thousands)."""
+
+    __slots__ = ("billable", "billed", "by_rate", "seconds", "unbilled")
 
     def __init__(self) -> None:
         self.seconds = self.billable = self.billed = self.unbilled = 0
-        self.value_seconds = Decimal(0)  # exact; divided by 3600 once, at the end
+        self.by_rate: dict[Decimal | None, int] = {}  # billable seconds per hourly rate
 
     def add(self, e: TimeEntry, rate: Decimal | None) -> None:
-        self.seconds += e.seconds
+        seconds = e.seconds
+        self.seconds += seconds
         if e.billable:
-            self.billable += e.seconds
-            self.value_seconds += e.seconds * (rate or 0)
+            self.billable += seconds
+            self.by_rate[rate] = self.by_rate.get(rate, 0) + seconds
             if not e.billed:
-                self.unbilled += e.seconds
+                self.unbilled += seconds
         if e.billed:
-            self.billed += e.seconds
+            self.billed += seconds
+
+    @property
+    def value_seconds(self) -> Decimal:
+        return sum((rate * seconds for rate, seconds in self.by_rate.items() if rate), Decimal(0))
 
     @property
     def value(self) -> Decimal:
@@ -315,11 +323,17 @@ class TimeSummary:
         self.total = Tally()
         self.count = 0
         self.unrated_seconds = 0  # billable time no rate applies to (left out of value)
+        self._rates: dict[tuple[int | None, int | None], Decimal | None] = {}
 
     def add(self, entries: Iterable[TimeEntry]) -> None:
+        rates = self._rates
         for e in entries:
             self.count += 1
-            rate, _ = rate_for(e, self.projects, self.services, None)
+            pair = (e.project_id, e.service_id)  # an entry's rate depends on these two only
+            if pair in rates:
+                rate = rates[pair]
+            else:
+                rate = rates[pair] = rate_for(e, self.projects, self.services, None)[0]
             if e.billable and rate is None:
                 self.unrated_seconds += e.seconds
             key = group_key(e, self.group_by)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -21,16 +21,16 @@ from typing import Any
 
 from .api import MAX_PER_PAGE, FreshBooksClient, ProgressCallback, _notify
 from .business import TIME_ENTRIES, BusinessQuery
-from .errors import FreshBooksError, NotFoundError, ServerError, WriteOutcomeUnknownError
+from .errors import NotFoundError
 from .types import optional_text, to_int, zone
-from .writes import exclusive, reconcile_stats, settle_delay
+from .writes import Lookup, create_reconciled
 
 log = logging.getLogger(__name__)
 
 MAX_SECONDS = 24 * 3600
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs 3x, and a summary builds 20,000
 class TimeEntry:
     id: int
     identity_id: int
@@ -51,40 +51,62 @@ class TimeEntry:
 
 
 def parse_started(value: Any) -> datetime:
+    """FreshBooks' `started_at` (`YYYY-MM-DDTHH:MM:SSZ`) as an aware UTC datetime."""
+    if isinstance(value, str) and value.endswith("Z"):  # the wire form: parsed in one C call
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
     text = str(value or "").strip().rstrip("Z")
     return datetime.fromisoformat(text).replace(tzinfo=UTC) if text else datetime.min.replace(tzinfo=UTC)
 
 
-@lru_cache(maxsize=8192)
-def _utc_offset(hour: datetime, tz: str) -> timedelta:
-    """The zone's offset during one UTC hour (zones change offset on the hour): one lookup per hour
-    of entries instead of a time-zone conversion per entry (a summary parses tens of thousands)."""
+@lru_cache(maxsize=1024)
+def _utc_offset(hour: str, tz: str) -> timedelta:
+    """The zone's offset during one UTC hour (`YYYY-MM-DDTHH`; zones change offset on the hour):
+    one lookup per hour of entries instead of a time-zone conversion per entry (a summary parses
+    tens of thousands, in time order, so a small cache holds every hour it is working through)."""
     try:
-        return hour.astimezone(zone(tz)).utcoffset() or timedelta(0)
+        return datetime.fromisoformat(hour + ":00:00+00:00").astimezone(zone(tz)).utcoffset() or timedelta(0)
     except (OverflowError, ValueError):
         return timedelta(0)
 
 
+def _id(value: Any) -> int | None:
+    """A link id (client, project, service): None for missing or 0."""
+    if value is None:
+        return None
+    if type(value) is int:  # the wire form; to_int only for strings and junk
+        return value or None
+    return to_int(value) or None
+
+
 def parse_time_entry(raw: dict[str, Any], tz: str) -> TimeEntry:
-    started = parse_started(raw.get("started_at"))
-    offset = _utc_offset(started.replace(minute=0, second=0, microsecond=0), tz)
+    """One wire row. Plain attribute work only: a summary parses tens of thousands of these."""
+    get = raw.get
+    wire_started = get("started_at")
+    started = parse_started(wire_started)
+    # The hour's text, from the wire form (YYYY-MM-DDTHH:MM:SSZ) when it is one.
+    hour = wire_started if isinstance(wire_started, str) and len(wire_started) == 20 else started.isoformat()
+    offset = _utc_offset(hour[:13], tz)
     try:
         day = (started + offset).date()
     except OverflowError:
         day = started.date()
+    entry_id, seconds, note = get("id"), get("duration"), get("note")
     return TimeEntry(
-        id=to_int(raw.get("id")),
-        identity_id=to_int(raw.get("identity_id")),
-        started_at=started,
-        day=day,
-        seconds=to_int(raw.get("duration")),
-        client_id=to_int(raw.get("client_id")) or None,
-        project_id=to_int(raw.get("project_id")) or None,
-        service_id=to_int(raw.get("service_id")) or None,
-        note=optional_text(raw.get("note")),
-        billable=bool(raw.get("billable")),
-        billed=bool(raw.get("billed")),
-        internal=bool(raw.get("internal")),
+        entry_id if type(entry_id) is int else to_int(entry_id),
+        to_int(get("identity_id")),
+        started,
+        day,
+        seconds if type(seconds) is int else to_int(seconds),
+        _id(get("client_id")),
+        _id(get("project_id")),
+        _id(get("service_id")),
+        optional_text(note) if note else None,
+        bool(get("billable")),
+        bool(get("billed")),
+        bool(get("internal")),
     )
 
 
@@ -172,6 +194,39 @@ async def iter_time_pages(
             await asyncio.gather(*pending, return_exceptions=True)
 
 
+async def service_page(
+    api: FreshBooksClient,
+    flt: TimeFilter,
+    service_id: int,
+    *,
+    page: int = 1,
+    per_page: int = MAX_PER_PAGE,
+    on_progress: ProgressCallback | None = None,
+) -> TimePage:
+    """One page of the entries of one service, with totals over all of them.
+
+    FreshBooks documents no service filter on time entries (§1: `service_id` is undocumented and
+    unverified, and an ignored key would list everything), so none is sent: every page of `flt` is
+    read and filtered here. Exact: each entry counted once (by id), totals summed over every match
+    as FreshBooks' meta would (a list holds logged entries only); memory holds one page of matches.
+    """
+    seen: set[int] = set()
+    rows: list[TimeEntry] = []
+    total = logged = unbilled = 0
+    start = (page - 1) * per_page
+    async for got in iter_time_pages(api, flt, on_progress=on_progress):
+        for entry in got.entries:
+            if entry.service_id != service_id or entry.id in seen:
+                continue
+            seen.add(entry.id)
+            if start <= total < start + per_page:
+                rows.append(entry)
+            total += 1
+            logged += entry.seconds
+            unbilled += 0 if entry.billed else entry.seconds
+    return TimePage(rows, page, -(-total // per_page), total, logged, unbilled)
+
+
 async def all_entries(api: FreshBooksClient, flt: TimeFilter) -> list[TimeEntry]:
     """Every matching entry, de-duplicated by id (pages may shift while entries are logged)."""
     seen: dict[int, TimeEntry] = {}
@@ -198,89 +253,13 @@ def entry_key(client_id: int | None) -> str:
     return f"time:client:{client_id or 0}"
 
 
-async def create_once(
-    api: FreshBooksClient,
-    post: Callable[[], Awaitable[dict[str, Any]]],
-    candidates: Callable[[], Awaitable[dict[int, dict[str, Any]]]],
-    matches: Callable[[dict[str, Any]], bool],
-    what: str,
-    check: str,
-    key: str,
-) -> dict[str, Any]:
-    """A business-family create applied exactly once, the way writes.create_reconciled settles one:
-    snapshot the candidates, send; after a lost reply or 5xx look for exactly one NEW match (again
-    after the settle delay); re-send only once it is proven absent."""
-    async with exclusive(api, key) as held:
-        before = set(await candidates())
-        last: FreshBooksError | None = None
-        for attempt in (1, 2, 3):
-            try:
-                return await post()
-            except (WriteOutcomeUnknownError, ServerError) as exc:
-                last = exc
-                reconcile_stats.unknown_outcomes += 1
-            except asyncio.CancelledError:
-                held.leave_unsettled(api.settle_delay)
-                raise
-            found: list[dict[str, Any]] = []
-            for look in (0, 1):
-                if look:
-                    reconcile_stats.settle_waits += 1
-                    await asyncio.sleep(settle_delay(api, last))
-                try:
-                    now = await candidates()
-                except FreshBooksError as exc:
-                    held.leave_unsettled(api.settle_delay)
-                    raise WriteOutcomeUnknownError(
-                        f"The outcome of creating {what} is unknown ({exc.message.rstrip('.')}). Check with {check} "
-                        "before creating it again."
-                    ) from None
-                found = [r for rid, r in now.items() if rid not in before and matches(r)]
-                if found:
-                    break
-            if len(found) == 1 and held.may_adopt():
-                reconcile_stats.found_applied += 1
-                return found[0]
-            if found:
-                held.leave_unsettled(api.settle_delay)
-                raise WriteOutcomeUnknownError(
-                    f"The outcome of creating {what} is unknown: new matching records appeared "
-                    f"(ids {', '.join(str(r.get('id')) for r in found)}). Check with {check} before creating it again."
-                )
-            if attempt < 3:
-                reconcile_stats.resent += 1
-        assert last is not None
-        raise ServerError(
-            f"FreshBooks did not complete creating {what} after 3 attempts; each time a lookup confirmed nothing "
-            "was created. Try again shortly.",
-            method="POST",
-        )
-
-
-async def create_time_entry(api: FreshBooksClient, fields: dict[str, Any]) -> TimeEntry:
-    """Log one entry. `fields` is the wire form (started_at as `YYYY-MM-DDTHH:MM:SSZ`, duration seconds)."""
-    tz = (await api.business()).timezone
+def time_entry_lookup(fields: dict[str, Any], tz: str) -> Lookup:
+    """How the write primitive finds the entry one create made: the entries starting at that very
+    second (for that client), with the same duration, links and note."""
     started = parse_started(fields["started_at"])
-
-    async def post() -> dict[str, Any]:
-        body = await api.business_request("POST", "timetracking", "time_entries", json={"time_entry": fields})
-        return dict(body.get("time_entry") or {})
-
-    async def candidates() -> dict[int, dict[str, Any]]:
-        # Entries starting at that very second, for that client: a narrow, exact lookup.
-        q = (
-            BusinessQuery(TIME_ENTRIES)
-            .equals("team", True)
-            .equals("started_from", started)
-            .equals("started_to", started)
-        )
-        if fields.get("client_id"):
-            q.equals("client_id", fields["client_id"])
-        body = await api.business_request(
-            "GET", "timetracking", "time_entries", params=[*q.params(), ("per_page", "100")]
-        )
-        rows = body.get("time_entries") if isinstance(body, dict) else None
-        return {to_int(r.get("id")): r for r in rows or [] if isinstance(r, dict)}
+    q = BusinessQuery(TIME_ENTRIES).equals("team", True).equals("started_from", started).equals("started_to", started)
+    if fields.get("client_id"):
+        q.equals("client_id", fields["client_id"])
 
     def matches(rec: dict[str, Any]) -> bool:
         return all(rec.get(k) == fields.get(k) for k in ("duration", "client_id", "project_id", "service_id")) and (
@@ -288,9 +267,17 @@ async def create_time_entry(api: FreshBooksClient, fields: dict[str, Any]) -> Ti
         )
 
     what = f"a {fields['duration'] / 3600:g} h time entry starting {fields['started_at']}"
-    check = f"list_time_entries for {started.astimezone(zone(tz)).date()}"
-    raw = await create_once(api, post, candidates, matches, what, check, entry_key(fields.get("client_id")))
-    return parse_time_entry(raw, tz)
+    return Lookup(q, matches, what, f"list_time_entries for {started.astimezone(zone(tz)).date()}")
+
+
+async def create_time_entry(api: FreshBooksClient, fields: dict[str, Any]) -> TimeEntry:
+    """Log one entry. `fields` is the wire form (started_at as `YYYY-MM-DDTHH:MM:SSZ`, duration seconds).
+    Created through the write primitive (a lost reply is settled by looking the entry up), under
+    the client's time lock so it never interleaves with billing that client's time."""
+    tz = (await api.business()).timezone
+    lookup = time_entry_lookup(fields, tz)
+    key = entry_key(fields.get("client_id"))
+    return parse_time_entry(await create_reconciled(api, TIME_ENTRIES, fields, lookup=lookup, keys=(key,)), tz)
 
 
 def entry_wire(fields: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,10 @@ as sent). Creates and actions are never re-sent blindly. After a lost reply, a t
    that still shows nothing is it re-sent. Several new matches, a failed lookup or an action whose
    effect cannot be seen on the record: raise `WriteOutcomeUnknownError` naming what to check.
 
+Both API families go through it: accounting resources (`Resource`, `search[...]` lookups) and the
+business family's projects and time entries (`BusinessResource`, bare-key lookups, POST bodies
+`{"<singular>": {...}}` at the item path); a lost business create is settled the same way.
+
 Checks and the writes they guard run under keyed locks (locks.py): per invoice for payments and
 sends, per normalized identity for client creates, per lookup fingerprint for identical creates
 (so two identical creates never interleave). A record is adopted as ours only when no other write
@@ -37,6 +41,8 @@ from enum import StrEnum
 from typing import Any
 
 from .api import FreshBooksClient, is_pure_update
+from .business import BusinessQuery, BusinessResource
+from .business import list_page as business_list_page
 from .catalogue import item_lookup, tax_lookup
 from .errors import (
     AppliedError,
@@ -82,18 +88,20 @@ __all__ = [
 
 JSON = dict[str, Any]
 LOOKUP_MAX_ROWS = 2000
+Target = Resource | BusinessResource  # what a create makes: an accounting or a business-family record
 
 
 @dataclass(frozen=True)
 class Lookup:
     """How to find the record one create would have made.
 
-    `query` narrows server-side (documented search keys only); `matches` compares the fields we
+    `query` narrows server-side (documented search keys only: a `Query` for accounting resources,
+    a `BusinessQuery` for projects and time entries); `matches` compares the fields we
     sent exactly; `what` names the record for a person ("a payment of 12.00 on invoice 123 dated
     2026-11-21"); `check` says where to look ("list_payments with invoice_id=123").
     """
 
-    query: Query
+    query: Query | BusinessQuery
     matches: Callable[[JSON], bool]
     what: str
     check: str
@@ -289,9 +297,10 @@ _LOOKUPS: dict[str, Callable[[Mapping[str, Any]], Lookup]] = {
 }
 
 
-def lookup_for(resource: Resource, fields: Mapping[str, Any]) -> Lookup:
-    """The default lookup for a create of `resource` with these wire fields."""
-    build = _LOOKUPS.get(resource.path)
+def lookup_for(resource: Target, fields: Mapping[str, Any]) -> Lookup:
+    """The default lookup for a create of `resource` with these wire fields (business-family creates
+    pass theirs: a time entry's needs the business's time zone)."""
+    build = _LOOKUPS.get(resource.path) if isinstance(resource, Resource) else None
     if build is None:
         raise ValueError(f"no reconciling lookup for {resource.plural}; pass lookup=")
     return build(fields)
@@ -308,11 +317,11 @@ class Effect(StrEnum):
     ACTION = "action"  # emails or moves money: settled by looking it up, never re-sent blindly
 
 
-def classify(method: str, resource: Resource, body: Any) -> Effect:
+def classify(method: str, resource: Target, body: Any) -> Effect:
     """The effect of one request, by what it does rather than its HTTP method."""
     method = method.upper()
     if method == "POST":
-        return Effect.ACTION if resource.path == PAYMENTS.path else Effect.CREATE
+        return Effect.ACTION if isinstance(resource, Resource) and resource.path == PAYMENTS.path else Effect.CREATE
     if method == "PUT" and not is_pure_update(body):
         return Effect.ACTION
     return Effect.UPDATE
@@ -323,11 +332,15 @@ def invoice_key(invoice_id: int) -> str:
     return f"invoice:{int(invoice_id)}"
 
 
-def fingerprint_key(resource: Resource, lookup: Lookup) -> str:
+def _path(resource: Target) -> str:
+    return resource.path if isinstance(resource, Resource) else f"{resource.family}/{resource.list_path}"
+
+
+def fingerprint_key(resource: Target, lookup: Lookup) -> str:
     """Lock key shared by every create whose lookup reads the same records (identical creates)."""
     params = sorted(lookup.query.params())
-    digest = hashlib.sha256(repr((resource.path, params)).encode()).hexdigest()[:24]
-    return f"create:{resource.path}:{digest}"
+    digest = hashlib.sha256(repr((_path(resource), params)).encode()).hexdigest()[:24]
+    return f"create:{_path(resource)}:{digest}"
 
 
 @asynccontextmanager
@@ -342,18 +355,43 @@ async def exclusive(client: FreshBooksClient, *keys: str) -> AsyncIterator[Held]
 # ---------------------------------------------------------------------- the reconciled create
 
 
-async def _candidate_ids(client: FreshBooksClient, resource: Resource, lookup: Lookup) -> set[int]:
-    rows = await client.list_all(resource, lookup.query.copy(), max_rows=LOOKUP_MAX_ROWS)
+async def _lookup_rows(client: FreshBooksClient, resource: Target, lookup: Lookup) -> list[JSON]:
+    query = lookup.query
+    if isinstance(query, BusinessQuery):
+        rows: list[JSON] = []
+        page, pages = 1, 1
+        while page <= pages and len(rows) < LOOKUP_MAX_ROWS:
+            got = await business_list_page(client, query, page=page)
+            rows += got.rows
+            page, pages = page + 1, got.pages
+    else:
+        assert isinstance(resource, Resource)
+        rows = await client.list_all(resource, query.copy(), max_rows=LOOKUP_MAX_ROWS)
     if len(rows) >= LOOKUP_MAX_ROWS:
         raise FreshBooksError(f"too many {resource.plural} match the lookup to reconcile safely")
-    return {to_int(r.get("id")) for r in rows}
+    return rows
 
 
-async def _new_matches(client: FreshBooksClient, resource: Resource, lookup: Lookup, before: set[int]) -> list[JSON]:
-    rows = await client.list_all(resource, lookup.query.copy(), max_rows=LOOKUP_MAX_ROWS)
-    if len(rows) >= LOOKUP_MAX_ROWS:
-        raise FreshBooksError(f"too many {resource.plural} match the lookup to reconcile safely")
+async def _candidate_ids(client: FreshBooksClient, resource: Target, lookup: Lookup) -> set[int]:
+    return {to_int(r.get("id")) for r in await _lookup_rows(client, resource, lookup)}
+
+
+async def _new_matches(client: FreshBooksClient, resource: Target, lookup: Lookup, before: set[int]) -> list[JSON]:
+    rows = await _lookup_rows(client, resource, lookup)
     return [r for r in rows if to_int(r.get("id")) not in before and lookup.matches(r)]
+
+
+async def _post(client: FreshBooksClient, resource: Target, fields: dict[str, Any], includes: tuple[str, ...]) -> JSON:
+    """One create request (never re-sent by the HTTP client: a POST's lost reply is an unknown outcome)."""
+    if isinstance(resource, Resource):
+        return await client.create(resource, fields, includes=includes)
+    body = await client.business_request(
+        "POST", resource.family, resource.create_path, json={resource.singular: fields}
+    )
+    record = body.get(resource.singular) if isinstance(body, dict) else None
+    if not isinstance(record, dict):
+        raise FreshBooksError(f"FreshBooks did not return the created {resource.singular}.")
+    return record
 
 
 def _unknown(lookup: Lookup, why: str, effect: Effect = Effect.CREATE) -> WriteOutcomeUnknownError:
@@ -378,7 +416,7 @@ def settle_delay(client: FreshBooksClient, error: FreshBooksError) -> float:
 
 async def create_reconciled(
     client: FreshBooksClient,
-    resource: Resource,
+    resource: Target,
     fields: dict[str, Any],
     *,
     includes: tuple[str, ...] = (),
@@ -392,11 +430,13 @@ async def create_reconciled(
     Runs under the lock of its content fingerprint (plus `keys`), so identical creates in this
     process never interleave; the caller may already hold other keys (`exclusive`) for its own
     checks: pass that hold as `outer` so its unsettled marks count too. Returns the created record
-    (read back with `includes` when it was found by lookup).
+    (read back with `includes` when it was found by lookup; accounting resources only).
     Raises the client's own errors for refusals (validation, auth...), `ServerError` when FreshBooks
     kept failing and each lookup proved nothing was created, and `WriteOutcomeUnknownError` (with
     what to check) when the outcome could not be established.
     """
+    if includes and not isinstance(resource, Resource):
+        raise ValueError(f"{resource.plural}: FreshBooks takes no includes on this create")
     lookup = lookup or lookup_for(resource, fields)
     effect = classify("POST", resource, fields)
     async with exclusive(client, fingerprint_key(resource, lookup), *keys) as held:
@@ -429,7 +469,7 @@ class _Both:
 
 async def _create_held(
     client: FreshBooksClient,
-    resource: Resource,
+    resource: Target,
     fields: dict[str, Any],
     includes: tuple[str, ...],
     lookup: Lookup,
@@ -442,7 +482,7 @@ async def _create_held(
     last: FreshBooksError | None = None
     for attempt in range(1, max(1, attempts) + 1):
         try:
-            return await client.create(resource, fields, includes=includes)
+            return await _post(client, resource, fields, includes)
         except (WriteOutcomeUnknownError, ServerError) as exc:
             last = exc
             reconcile_stats.unknown_outcomes += 1
@@ -478,7 +518,7 @@ async def _create_held(
             reconcile_stats.found_applied += 1
             record = found[0]
             log.info("create %s: found it applied once as id %s", resource.singular, record.get("id"))
-            if not includes:
+            if not includes or not isinstance(resource, Resource):
                 return record
             try:
                 return await client.get(resource, to_int(record.get("id")), includes=includes)

@@ -32,6 +32,8 @@ class Sandbox:
     def __init__(self, options: SandboxOptions | None = None, resources: tuple[Resource, ...] = RESOURCES) -> None:
         opts = options or SandboxOptions()
         self._list_cache: dict[tuple[str, tuple[tuple[str, str], ...]], list[JSON]] = {}
+        # With list_cache: each listed row's JSON text, by (resource, id); cleared with the list cache.
+        self._row_text: dict[tuple[str, int], str] = {}
         self.options = opts
         self.today: date = opts.today or date.today()
         rng = random.Random(opts.seed)

@@ -288,8 +288,13 @@ class Page:
 
 
 def paginate(
-    records: list[JSON], q: ParsedQuery, default_per_page: int, errors: Callable[[int, str, str], ApiError]
+    records: list[JSON],
+    q: ParsedQuery,
+    default_per_page: int,
+    errors: Callable[[int, str, str], ApiError],
+    skip: int = 0,
 ) -> Page:
+    """One page of `records[skip:]` (`skip`: leading items that are not records, left in place)."""
     page = 1
     if q.page is not None:
         try:
@@ -308,7 +313,7 @@ def paginate(
         if per_page <= 0:
             raise errors(1013, "per_page", q.per_page)
         per_page = min(per_page, 100)  # silently capped
-    total = len(records)
+    total = len(records) - skip
     pages = (total + per_page - 1) // per_page
-    start = (page - 1) * per_page
+    start = skip + (page - 1) * per_page
     return Page(records[start : start + per_page], page, pages, per_page, total)

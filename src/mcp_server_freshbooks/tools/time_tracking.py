@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from ..freshbooks import CLIENTS, INVOICES, AppliedError, FreshBooksClient, FreshBooksError, NotFoundError
 from ..freshbooks.invoices import parse_invoice
 from ..freshbooks.names import client_label, client_names
-from ..freshbooks.projects import Project, all_projects
+from ..freshbooks.projects import Project, all_projects, team_names
 from ..freshbooks.services import Service, list_services
 from ..freshbooks.time_billing import (
     GroupBy,
@@ -43,6 +43,7 @@ from ..freshbooks.time_entries import (
     get_time_entry,
     iter_time_pages,
     local_start,
+    service_page,
     time_page,
     update_time_entry,
     wire_instant,
@@ -100,12 +101,13 @@ class TimeRow(Row):
     project_id: int | None = None
     service_id: int | None = None
     team_member_id: int = Field(description="identity_id of who logged it")
+    team_member: str | None = Field(default=None, description="Their name, where FreshBooks shows it")
     note: str | None = None
     billable: bool
     billed: bool
 
 
-def time_row(e: TimeEntry) -> TimeRow:
+def time_row(e: TimeEntry, names: dict[int, str] | None = None) -> TimeRow:
     return TimeRow(
         id=e.id,
         date=e.day,
@@ -114,6 +116,7 @@ def time_row(e: TimeEntry) -> TimeRow:
         project_id=e.project_id,
         service_id=e.service_id,
         team_member_id=e.identity_id,
+        team_member=(names or {}).get(e.identity_id),
         note=one_line(e.note),
         billable=e.billable,
         billed=e.billed,
@@ -139,6 +142,7 @@ async def list_time_entries(
     date_to: DateTo = None,
     billed: Annotated[bool | None, Field(description="Billed or unbilled")] = None,
     billable: Annotated[bool | None, Field(description="Billable or not")] = None,
+    service_id: Annotated[int | None, Field(ge=1, description="Service id (filtered here, all pages)")] = None,
     limit: Annotated[int, Field(ge=1, le=100, description="Rows per page")] = 30,
     page: Annotated[int, Field(ge=1, description="Page number")] = 1,
 ) -> Annotated[CallToolResult, ListTimeOut]:
@@ -146,8 +150,18 @@ async def list_time_entries(
     note, billed. logged_hours/unbilled_hours total all matches; summarize_time groups them."""
     _check_range(date_from, date_to)
     flt = TimeFilter(client_id, project_id, team_member_id, billable, billed, date_from, date_to)
-    result = await time_page(fb(ctx), flt, page=page, per_page=limit)
-    rows = [time_row(e) for e in result.entries]
+    client = fb(ctx)
+    if service_id is None:
+        result = await time_page(client, flt, page=page, per_page=limit)
+    else:  # FreshBooks has no service filter: every page is read and filtered (exact)
+
+        async def progress(done: int, pages: int) -> None:
+            await ctx.report_progress(done, pages, f"Read {done} of {pages} pages of time entries")
+
+        result = await service_page(client, flt, service_id, page=page, per_page=limit, on_progress=progress)
+    ids = {e.identity_id for e in result.entries}
+    names = await team_names(client, ids, [e.project_id for e in result.entries if e.project_id]) if ids else {}
+    rows = [time_row(e, names) for e in result.entries]
     has_more = page < result.pages
     out = ListTimeOut(
         time_entries=rows,
@@ -160,7 +174,8 @@ async def list_time_entries(
         f"of {max(result.pages, 1)}." + (f" More: page={page + 1}." if has_more else "")
     )
     lines = [
-        f"[id {r.id}] {r.date} {r.hours} h client {r.client_id} project {r.project_id} "
+        f"[id {r.id}] {r.date} {r.hours} h {r.team_member or f'member {r.team_member_id}'} client {r.client_id} "
+        f"project {r.project_id} service {r.service_id} "
         f"{'billed' if r.billed else 'unbilled' if r.billable else 'non-billable'} {r.note or ''}".rstrip()
         for r in rows
     ]
@@ -461,7 +476,8 @@ async def summarize_time(
     elif group_by == "service":
         labels = {str(s.id): s.name for s in services.values()}
     elif group_by == "team_member":
-        labels = {str(k): f"team member {k}" for k in groups}
+        named = await team_names(client, [int(k) for k in groups if k != "none"], list(projects))
+        labels = {str(k): named.get(int(k), f"team member {k}") for k in groups if k != "none"}
     ordered = sorted(groups.items(), key=lambda kv: (-kv[1].seconds, kv[0]))
     if group_by in ("week", "month"):
         ordered = sorted(groups.items())

@@ -16,13 +16,18 @@ if TYPE_CHECKING:
     from ..app import Sandbox
 
 
+def dumps(body: Any) -> str:
+    """The sandbox's JSON text (compact, UTF-8 as is)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        status_code=status,
-        media_type="application/json",
-        headers=headers,
-    )
+    return json_text_response(dumps(body), status, headers)
+
+
+def json_text_response(text: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A reply whose JSON text is already encoded (e.g. assembled from cached rows)."""
+    return Response(text, status_code=status, media_type="application/json", headers=headers)
 
 
 def sandbox_of(request: Request) -> Sandbox:
@@ -42,6 +47,7 @@ def require_auth(request: Request, body401: JSON) -> Sandbox:
 def log_write(request: Request, resource: str, rid: int | None, status: int = 200) -> None:
     sb = sandbox_of(request)
     sb._list_cache.clear()
+    sb._row_text.clear()
     sb.write_log.append(WriteLogEntry(request.method, request.url.path, resource, rid, status, datetime.now(UTC)))
 
 

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from .. import query as Q
 from .._wire import JSON, PROJECT_NOT_FOUND, PROJECT_UNAUTHORIZED, ApiError
 from ..resource import Resource
-from ._common import business_body, json_response, log_write, require_auth
+from ._common import business_body, dumps, json_response, json_text_response, log_write, require_auth
 
 if TYPE_CHECKING:
     from ..app import Sandbox
@@ -99,13 +99,23 @@ async def _collection(request: Request, res: Resource) -> Response:
         cached = [{"meta": res.list_meta(recs)}, *recs] if res.paged else recs
         if sb.options.list_cache:
             sb._list_cache[cache_key] = cached
-    recs, extra = (cached[1:], cached[0]["meta"]) if res.paged else (cached, {})
     if not res.paged:
-        return json_response({res.plural: [res.wire_row(sb.books, r) for r in recs]})
-    page = Q.paginate(recs, q, res.per_page or DEFAULT_PER_PAGE, _page_error)
-    meta = {"page": page.page, "pages": page.pages, "per_page": page.per_page, "total": page.total}
-    rows = [res.wire_row(sb.books, r) for r in page.items]
-    return json_response({res.plural: rows, "meta": {**meta, **extra}})
+        return json_response({res.plural: [res.wire_row(sb.books, r) for r in cached]})
+    # cached[0] is the meta: page the rest in place (no copy of the whole list per page).
+    extra = cached[0]["meta"]
+    page = Q.paginate(cached, q, res.per_page or DEFAULT_PER_PAGE, _page_error, skip=1)
+    meta = {"page": page.page, "pages": page.pages, "per_page": page.per_page, "total": page.total, **extra}
+    if not sb.options.list_cache:
+        return json_response({res.plural: [res.wire_row(sb.books, r) for r in page.items], "meta": meta})
+    # Cached: each row is encoded once until the next write, and the page is the same text joined.
+    texts = sb._row_text
+    rows: list[str] = []
+    for r in page.items:
+        text = texts.get((res.name, r["id"]))
+        if text is None:
+            text = texts[(res.name, r["id"])] = dumps(res.wire_row(sb.books, r))
+        rows.append(text)
+    return json_text_response(f'{{{dumps(res.plural)}:[{",".join(rows)}],"meta":{dumps(meta)}}}')
 
 
 async def _item(request: Request, res: Resource) -> Response:
