@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
     serve.add_argument("--stateless", action="store_true", help="stateless HTTP, for replicas behind a load balancer")
+    serve.add_argument(
+        "--auth",
+        choices=["token", "oauth"],
+        default="token",
+        help="HTTP auth: token (one user, FRESHBOOKS_MCP_HTTP_TOKEN; default) or oauth (a team: MCP sign-in "
+        "with FreshBooks, per-user books; see README 'Hosting for a team')",
+    )
 
     sub.add_parser(
         "sandbox", help="serve the FreshBooks-compatible sandbox API on loopback (see `sandbox --help`)", add_help=False
@@ -106,6 +113,11 @@ def _serve(args: argparse.Namespace) -> int:
     from .server import build_server
 
     settings = _settings(args)
+    if args.transport == "http" and args.auth == "oauth":
+        from .http_transport import run_oauth_http
+
+        run_oauth_http(settings, host=args.host, port=args.port, stateless=args.stateless, demo=args.demo)
+        return 0
     server = build_server(settings, demo=args.demo)
     if args.transport == "http":
         from .http_transport import run_http

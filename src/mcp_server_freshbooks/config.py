@@ -73,6 +73,12 @@ class Settings(BaseModel):
     # One request's deadline; a write whose reply did not come is looked up again 1.25x this later.
     request_timeout: float = Field(default=30.0, ge=0.1, le=300, description="FRESHBOOKS_REQUEST_TIMEOUT")
     mcp_http_token: SecretStr | None = Field(default=None, description="FRESHBOOKS_MCP_HTTP_TOKEN")
+    # Hosting for a team (serve --transport http --auth oauth; issue #18)
+    mcp_public_url: str | None = Field(default=None, description="FRESHBOOKS_MCP_PUBLIC_URL")
+    mcp_secret_key: SecretStr | None = Field(default=None, description="FRESHBOOKS_MCP_SECRET_KEY")
+    mcp_store: str | None = Field(default=None, description="FRESHBOOKS_MCP_STORE")
+    mcp_dev_allow_http_cimd: bool = Field(default=False, description="FRESHBOOKS_MCP_DEV_ALLOW_HTTP_CIMD")
+    mcp_rate_limit: int = Field(default=120, ge=0, description="FRESHBOOKS_MCP_RATE_LIMIT (per user per minute)")
 
     @field_validator("api_url", "auth_url")
     @classmethod
@@ -82,7 +88,17 @@ class Settings(BaseModel):
             raise ValueError("must start with http:// or https://")
         return value
 
-    @field_validator("read_only", "dynamic_toolsets", mode="before")
+    @field_validator("mcp_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+            raise ValueError("must be the https:// URL users reach (no path query or fragment)")
+        return value
+
+    @field_validator("read_only", "dynamic_toolsets", "mcp_dev_allow_http_cimd", mode="before")
     @classmethod
     def _bool(cls, value: Any) -> bool:
         return _parse_bool(value)
@@ -111,9 +127,7 @@ class Settings(BaseModel):
             return KNOWN_TOOLSETS
         unknown = [n for n in names if n not in KNOWN_TOOLSETS]
         if unknown:
-            raise ValueError(
-                f"unknown toolset(s) {', '.join(unknown)}; allowed: {', '.join(KNOWN_TOOLSETS)}, all"
-            )
+            raise ValueError(f"unknown toolset(s) {', '.join(unknown)}; allowed: {', '.join(KNOWN_TOOLSETS)}, all")
         return names
 
     @field_validator("token_file", mode="before")
@@ -129,6 +143,9 @@ class Settings(BaseModel):
         "refresh_token",
         "client_secret",
         "mcp_http_token",
+        "mcp_secret_key",
+        "mcp_public_url",
+        "mcp_store",
         "client_id",
         "redirect_uri",
         "account_id",
@@ -144,7 +161,7 @@ class Settings(BaseModel):
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields changed (CLI flags), validated like the environment."""
         data = self.model_dump()
-        for key in ("access_token", "refresh_token", "client_secret", "mcp_http_token"):
+        for key in ("access_token", "refresh_token", "client_secret", "mcp_http_token", "mcp_secret_key"):
             secret = getattr(self, key)
             data[key] = secret.get_secret_value() if secret is not None else None
         data.update({k: v for k, v in changes.items() if v is not None})

@@ -35,3 +35,198 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield made
     finally:
         await made.aclose()
+
+
+# ---------------------------------------------------------------------------------------------- hosted server
+
+
+import asyncio  # noqa: E402
+import socket  # noqa: E402
+from contextlib import asynccontextmanager  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from typing import Any  # noqa: E402
+from urllib.parse import parse_qs, urlparse  # noqa: E402
+
+import httpx  # noqa: E402
+import httpx2  # noqa: E402
+import uvicorn  # noqa: E402
+from cryptography.fernet import Fernet  # noqa: E402
+from mcp import Client  # noqa: E402
+from mcp.client.auth import OAuthClientProvider  # noqa: E402
+from mcp.client.streamable_http import streamable_http_client  # noqa: E402
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken  # noqa: E402
+from pydantic import AnyUrl  # noqa: E402
+from starlette.types import ASGIApp  # noqa: E402
+
+from mcp_server_freshbooks.config import Settings, load_settings  # noqa: E402
+from mcp_server_freshbooks.hosting.app import HostedRuntime, build_oauth_app  # noqa: E402
+from mcp_server_freshbooks.hosting.browser import sign_in  # noqa: E402
+from mcp_server_freshbooks.hosting.oauth import Lifetimes  # noqa: E402
+from mcp_server_freshbooks.sandbox import SandboxOptions  # noqa: E402
+from mcp_server_freshbooks.sandbox.multi import MultiSandbox  # noqa: E402
+from mcp_server_freshbooks.server import build_server  # noqa: E402
+
+CLIENT_REDIRECT = "http://127.0.0.1:9/callback"  # the MCP client's redirect URI: never served, only read
+
+
+def bound_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@asynccontextmanager
+async def serving(app: ASGIApp, sock: socket.socket, *, lifespan: str = "on") -> AsyncIterator[str]:
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        for _ in range(1000):
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.01)
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+@dataclass
+class Hosted:
+    url: str  # the server's public URL (the MCP endpoint is url + "/mcp")
+    sandbox: MultiSandbox
+    sandbox_url: str
+    runtime: HostedRuntime
+    settings: Settings
+    browser: httpx.AsyncClient
+
+    @property
+    def mcp_url(self) -> str:
+        return self.url + "/mcp"
+
+
+def hosted_settings(sandbox_url: str, public_url: str, tmp_path: Path, **extra: str) -> Settings:
+    env = {
+        "FRESHBOOKS_CLIENT_ID": "sandbox-client-id",
+        "FRESHBOOKS_CLIENT_SECRET": "sandbox-client-secret",
+        "FRESHBOOKS_API_URL": sandbox_url,
+        "FRESHBOOKS_AUTH_URL": sandbox_url,
+        "FRESHBOOKS_MCP_PUBLIC_URL": public_url,
+        "FRESHBOOKS_MCP_SECRET_KEY": Fernet.generate_key().decode(),
+        "FRESHBOOKS_MCP_DEV_ALLOW_HTTP_CIMD": "1",
+        "FRESHBOOKS_TOKEN_FILE": str(tmp_path / "tokens.json"),
+        "FRESHBOOKS_CONFIRM_WRITES": "never",
+        "FRESHBOOKS_TOOLSETS": "all",
+        **extra,
+    }
+    return load_settings(env, use_dotenv=False)
+
+
+@asynccontextmanager
+async def hosted_server(
+    tmp_path: Path,
+    *,
+    stateless: bool = True,
+    lifetimes: Lifetimes | None = None,
+    sandbox_options: SandboxOptions | None = None,
+    **extra: str,
+) -> AsyncIterator[Hosted]:
+    sb_sock, mcp_sock = bound_socket(), bound_socket()
+    sandbox_url = f"http://127.0.0.1:{sb_sock.getsockname()[1]}"
+    public = f"http://127.0.0.1:{mcp_sock.getsockname()[1]}"
+    options = sandbox_options or SandboxOptions(clients=12, invoices=30, expenses=10)
+    sandbox = MultiSandbox(options, 2, redirect_uri=f"{public}/oauth/freshbooks/callback")
+    settings = hosted_settings(sandbox_url, public, tmp_path, **extra)
+    from mcp_server_freshbooks.hosting.sqlite_store import SQLiteStore
+
+    runtime = HostedRuntime(
+        settings, public_url=public, store=SQLiteStore(tmp_path / "hosted.sqlite3"), lifetimes=lifetimes
+    )
+    app = build_oauth_app(build_server(settings, hosted=runtime), runtime, host="127.0.0.1", stateless=stateless)
+    async with (
+        serving(sandbox.app, sb_sock, lifespan="off") as sb_url,
+        serving(app, mcp_sock) as url,
+        httpx.AsyncClient(timeout=10.0) as browser,
+    ):
+        yield Hosted(url, sandbox, sb_url, runtime, settings, browser)
+
+
+class MemoryTokens:
+    """The MCP client's token storage (in memory)."""
+
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client_info: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client_info
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client_info = client_info
+
+
+@dataclass
+class SignedIn:
+    """One MCP client driven by the SDK's own OAuth support; `.client()` opens a session."""
+
+    hosted: Hosted
+    login_hint: int
+    storage: MemoryTokens = field(default_factory=MemoryTokens)
+    redirects: list[str] = field(default_factory=list)
+    business: str | None = None
+
+    def provider(self) -> OAuthClientProvider:
+        async def redirect_handler(url: str) -> None:
+            self.redirects.append(
+                await sign_in(
+                    self.hosted.browser,
+                    url,
+                    redirect_uri=CLIENT_REDIRECT,
+                    login_hint=self.login_hint,
+                    business=self.business,
+                )
+            )
+
+        async def callback_handler() -> AuthorizationCodeResult:
+            query = parse_qs(urlparse(self.redirects[-1]).query)
+            if "code" not in query:
+                raise RuntimeError(f"sign-in refused: {query}")
+            return AuthorizationCodeResult(code=query["code"][0], state=query.get("state", [None])[0])
+
+        return OAuthClientProvider(
+            self.hosted.mcp_url,
+            OAuthClientMetadata(
+                client_name=f"test client {self.login_hint}",
+                redirect_uris=[AnyUrl(CLIENT_REDIRECT)],
+                grant_types=["authorization_code", "refresh_token"],
+                response_types=["code"],
+            ),
+            self.storage,
+            redirect_handler=redirect_handler,
+            callback_handler=callback_handler,
+        )
+
+    def client(self) -> Client:
+        http = httpx2.AsyncClient(auth=self.provider(), timeout=httpx2.Timeout(20.0))
+        return Client(streamable_http_client(self.hosted.mcp_url, http_client=http))
+
+
+def bearer_client(mcp_url: str, token: str) -> Client:
+    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=httpx2.Timeout(20.0))
+    return Client(streamable_http_client(mcp_url, http_client=http))
+
+
+async def tool(client: Client, name: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
+    result = await client.call_tool(name, arguments or {})
+    text = " ".join(getattr(c, "text", "") for c in result.content)
+    assert not result.is_error, text
+    assert isinstance(result.structured_content, dict)
+    return result.structured_content
