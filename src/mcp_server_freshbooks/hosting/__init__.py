@@ -26,5 +26,10 @@ How a hosted server is started (the replica test and bench/hosted_bench.py use e
 The sandbox plays FreshBooks for several users with ``mcp-server-freshbooks sandbox --identities 2
 --redirect-uri <public url>/oauth/freshbooks/callback --port 0``; its ``/oauth/authorize`` takes
 ``login_hint=<n>`` (0-based; default 0) to choose which seeded identity signs in; each identity has
-its own business and books. In Python: ``hosting.testing``-free: ``sandbox.multi.MultiSandbox``.
+its own business and books. In Python: ``sandbox.multi.MultiSandbox(options, 2, redirect_uri=...)``.
+
+The sign-in ends on a consent page (plain HTML form: allow/deny, and the business when the user has
+several). Scripts and tests play the browser with ``hosting.browser.sign_in(httpx_client,
+authorization_url, redirect_uri=<the MCP client's>, login_hint=n)``: use it in the redirect handler of
+``mcp.client.auth.OAuthClientProvider`` (tests/hosting/conftest.py `SignedIn` shows the whole client).
 """
