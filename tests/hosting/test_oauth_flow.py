@@ -22,3 +22,37 @@ async def test_dcr_sign_in_and_tool_call(tmp_path: Path) -> None:
         assert me["business"]["name"] == first.business_name
         assert user.storage.client_info is not None and user.storage.tokens is not None
         assert user.storage.client_info.client_secret  # registered by DCR: a confidential client
+
+
+async def test_two_users_see_only_their_own_books(tmp_path: Path) -> None:
+    async with hosted_server(tmp_path) as hosted:
+        a, b = SignedIn(hosted, login_hint=0), SignedIn(hosted, login_hint=1)
+        sb_a, sb_b = hosted.sandbox.identities
+        only_b_invoice = max(set(sb_b.db.invoices) - set(sb_a.db.invoices))
+        only_b_client = max(set(sb_b.db.clients) - set(sb_a.db.clients))
+        async with a.client() as client_a, b.client() as client_b:
+            me_a, me_b = await tool(client_a, "whoami"), await tool(client_b, "whoami")
+            assert (me_a["business"]["account_id"], me_b["business"]["account_id"]) == (
+                sb_a.account_id,
+                sb_b.account_id,
+            )
+            assert me_b["business"]["name"] == "Harbour Lane Bakery"
+            # B sees its invoice; A, sending B's id, gets not-found (never B's record).
+            seen_by_b = await tool(client_b, "get_invoice", {"invoice_id": only_b_invoice})
+            assert seen_by_b["invoice"]["id"] == only_b_invoice
+            for name, args in (
+                ("get_invoice", {"invoice_id": only_b_invoice}),
+                ("get_client", {"client_id": only_b_client}),
+            ):
+                result = await client_a.call_tool(name, args)
+                text = " ".join(getattr(c, "text", "") for c in result.content)
+                assert result.is_error and ("in this business" in text or "in this FreshBooks account" in text), text
+            # Writes land in the writer's books only.
+            before_a, before_b = len(sb_a.db.clients), len(sb_b.db.clients)
+            created = await tool(client_b, "create_client", {"organization": "Only In B Ltd"})
+            assert len(sb_b.db.clients) == before_b + 1 and len(sb_a.db.clients) == before_a
+            assert created["client"]["organization"] == "Only In B Ltd"
+            found = await tool(client_a, "find_client", {"query": "Only In B"})
+            assert found["clients"] == []
+        users = sorted([key async for key, _ in hosted.runtime.store.scan("user")])
+        assert users == sorted([str(sb_a.identity_id), str(sb_b.identity_id)])

@@ -4,7 +4,8 @@ FreshBooks serves every user at one host; their tokens tell them apart. `MultiSa
 ``/oauth/authorize?...&login_hint=<n>`` (0-based; ``identity=<n>`` also works; default 0) signs in
 identity n, and every later request goes to the identity its code, refresh token or access token
 belongs to. Identity 0 is exactly ``Sandbox(options)``; identity n uses seed ``options.seed + 1000 * n``
-(a separate RNG stream, so the default sandbox's books are unchanged).
+(a separate RNG stream, so the default sandbox's books are unchanged) and a few more clients, invoices and
+expenses, so some of its record ids exist in no other identity's books (ids are per account, as in FreshBooks).
 """
 
 from __future__ import annotations
@@ -37,7 +38,17 @@ class MultiSandbox:
         opts = options or SandboxOptions()
         self.identities: list[Sandbox] = [Sandbox(opts)]
         for n in range(1, count):
-            sb = Sandbox(dataclasses.replace(opts, seed=opts.seed + 1000 * n, access_token=None))
+            # Bigger books for each later identity, so some of its record ids exist in no other identity's books.
+            sb = Sandbox(
+                dataclasses.replace(
+                    opts,
+                    seed=opts.seed + 1000 * n,
+                    access_token=None,
+                    clients=opts.clients + 5 * n,
+                    invoices=opts.invoices + 10 * n,
+                    expenses=opts.expenses + 10 * n,
+                )
+            )
             first, last, email, business = OTHER_OWNERS[n - 1]
             sb.owner_first_name, sb.owner_last_name, sb.owner_email = first, last, email
             sb.business_name = sb.books.business_name = business
