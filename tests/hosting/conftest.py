@@ -230,3 +230,52 @@ async def tool(client: Client, name: str, arguments: dict[str, Any] | None = Non
     assert not result.is_error, text
     assert isinstance(result.structured_content, dict)
     return result.structured_content
+
+
+# ---------------------------------------------------------------------------------------------- by hand
+
+
+def pkce() -> tuple[str, str]:
+    import base64
+    import hashlib
+    import secrets
+
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    return verifier, challenge
+
+
+async def register(hosted: Hosted, **metadata: Any) -> dict[str, Any]:
+    body = {"redirect_uris": [CLIENT_REDIRECT], "client_name": "by hand", "token_endpoint_auth_method": "none"}
+    response = await hosted.browser.post(f"{hosted.url}/register", json={**body, **metadata})
+    assert response.status_code == 201, response.text
+    registered: dict[str, Any] = response.json()
+    return registered
+
+
+def authorize_url(hosted: Hosted, client_id: str, challenge: str | None, **params: str) -> str:
+    from urllib.parse import urlencode
+
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": CLIENT_REDIRECT,
+        "state": "client-state",
+        "resource": hosted.mcp_url,
+        **({"code_challenge": challenge, "code_challenge_method": "S256"} if challenge else {}),
+        **params,
+    }
+    return f"{hosted.url}/authorize?{urlencode(query)}"
+
+
+async def get_code(hosted: Hosted, client_id: str, challenge: str, login_hint: int = 0) -> str:
+    final = await sign_in(
+        hosted.browser, authorize_url(hosted, client_id, challenge), redirect_uri=CLIENT_REDIRECT, login_hint=login_hint
+    )
+    query = parse_qs(urlparse(final).query)
+    assert query.get("state") == ["client-state"], final
+    return query["code"][0]
+
+
+async def token_request(hosted: Hosted, **form: str) -> httpx.Response:
+    return await hosted.browser.post(f"{hosted.url}/token", data=form)

@@ -21,7 +21,6 @@ from mcp.server.auth.provider import ProviderTokenVerifier
 from mcp.server.auth.routes import build_metadata, cors_middleware
 from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
 from mcp.server.transport_security import TransportSecuritySettings
-from pydantic import AnyHttpUrl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -158,15 +157,18 @@ def _security(public_url: str, host: str) -> TransportSecuritySettings:
 
 def build_oauth_app(server: MCPServer[Any], runtime: HostedRuntime, *, host: str, stateless: bool) -> ASGIApp:
     provider = runtime.provider
-    auth = AuthSettings(
-        issuer_url=AnyHttpUrl(runtime.public_url),
-        resource_server_url=AnyHttpUrl(provider.resource_url),
-        required_scopes=[SCOPE],
-        validate_token_resource=True,
-        client_registration_options=ClientRegistrationOptions(
-            enabled=True, valid_scopes=[SCOPE], default_scopes=[SCOPE]
-        ),
-        revocation_options=RevocationOptions(enabled=True),
+    # From strings, so a path-less issuer keeps its exact spelling (no trailing slash; RFC 8414 compares exactly).
+    auth = AuthSettings.model_validate(
+        {
+            "issuer_url": runtime.public_url,
+            "resource_server_url": provider.resource_url,
+            "required_scopes": [SCOPE],
+            "validate_token_resource": True,
+            "client_registration_options": ClientRegistrationOptions(
+                enabled=True, valid_scopes=[SCOPE], default_scopes=[SCOPE]
+            ),
+            "revocation_options": RevocationOptions(enabled=True),
+        }
     )
     app = server._lowlevel_server.streamable_http_app(
         streamable_http_path="/mcp",
