@@ -17,8 +17,8 @@ from .conftest import (
     hosted_server,
     pkce,
     register,
-    tool,
     token_request,
+    tool,
 )
 
 pytestmark = pytest.mark.anyio
