@@ -47,7 +47,6 @@ from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import parse_qs, urlparse  # noqa: E402
 
-import httpx  # noqa: E402
 import httpx2  # noqa: E402
 import uvicorn  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
@@ -100,7 +99,7 @@ class Hosted:
     sandbox_url: str
     runtime: HostedRuntime
     settings: Settings
-    browser: httpx.AsyncClient
+    browser: httpx2.AsyncClient  # the user's browser and hand-made requests: httpx2, so its logs are apart
 
     @property
     def mcp_url(self) -> str:
@@ -148,7 +147,7 @@ async def hosted_server(
     async with (
         serving(sandbox.app, sb_sock, lifespan="off") as sb_url,
         serving(app, mcp_sock) as url,
-        httpx.AsyncClient(timeout=10.0) as browser,
+        httpx2.AsyncClient(timeout=10.0) as browser,
     ):
         yield Hosted(url, sandbox, sb_url, runtime, settings, browser)
 
@@ -277,5 +276,5 @@ async def get_code(hosted: Hosted, client_id: str, challenge: str, login_hint: i
     return query["code"][0]
 
 
-async def token_request(hosted: Hosted, **form: str) -> httpx.Response:
+async def token_request(hosted: Hosted, **form: str) -> httpx2.Response:
     return await hosted.browser.post(f"{hosted.url}/token", data=form)

@@ -10,9 +10,8 @@ redirect URI with ``code`` and ``state`` (or ``error``). Use it as the redirect 
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlparse, urlunparse
-
-import httpx
 
 _HIDDEN = re.compile(r"<input type=hidden name=consent value='([^']+)'>")
 _BUSINESS = re.compile(r"<input type=radio name=business value=(\d+)(?: checked)?> ([^<]*)</label>")
@@ -31,7 +30,7 @@ def _with_hint(url: str, login_hint: int | None) -> str:
 
 
 async def sign_in(
-    http: httpx.AsyncClient,
+    http: Any,
     authorization_url: str,
     *,
     redirect_uri: str,
@@ -39,7 +38,10 @@ async def sign_in(
     business: str | None = None,
     allow: bool = True,
 ) -> str:
-    """The final redirect to `redirect_uri` (with code/state or error). `business`: a name or id to pick."""
+    """The final redirect to `redirect_uri` (with code/state or error). `business`: a name or id to pick.
+
+    `http` is an ``httpx.AsyncClient`` or ``httpx2.AsyncClient`` (the mcp client's HTTP library).
+    """
     url = authorization_url
     for _ in range(12):
         if url.startswith(redirect_uri):
