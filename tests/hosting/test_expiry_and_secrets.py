@@ -89,6 +89,11 @@ async def test_canary_no_secret_in_logs_or_in_the_clear_in_the_store(
         assert "HTTP Request" in logged and "registered client" in logged  # the logs were captured
         for secret in secrets:
             assert secret not in logged
-        stored = b"".join(p.read_bytes() for p in tmp_path.glob("hosted.sqlite3*"))
+        stored = _read_store_files(tmp_path)
         for secret in secrets:
             assert secret.encode() not in stored
+
+
+def _read_store_files(folder: Path) -> bytes:
+    """The SQLite file, its WAL and shared memory, as bytes."""
+    return b"".join(p.read_bytes() for p in folder.glob("hosted.sqlite3*"))
