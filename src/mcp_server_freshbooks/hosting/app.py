@@ -176,7 +176,7 @@ def build_oauth_app(server: MCPServer[Any], runtime: HostedRuntime, *, host: str
         transport_security=_security(runtime.public_url, host),
         host=host,
         auth=auth,
-        token_verifier=ProviderTokenVerifier(provider),
+        token_verifier=ProviderTokenVerifier(provider),  # type: ignore[arg-type]  # its own token classes
         auth_server_provider=provider,
         custom_starlette_routes=provider.routes(),
     )

@@ -191,12 +191,12 @@ class HostedAppState(AppState):
         self.sandbox = None
         self._books = books
 
-    @property  # type: ignore[override]
-    def fb(self) -> FreshBooksClient:
+    @property
+    def fb(self) -> FreshBooksClient:  # type: ignore[override]
         return self._books.current().client
 
-    @property  # type: ignore[override]
-    def cache(self) -> dict[str, Any]:
+    @property
+    def cache(self) -> dict[str, Any]:  # type: ignore[override]
         return self._books.current().cache
 
 

@@ -33,6 +33,7 @@ from mcp.server.auth.provider import (
     AuthorizationCode,
     AuthorizationParams,
     AuthorizeError,
+    OAuthAuthorizationServerProvider,
     RefreshToken,
     RegistrationError,
     TokenError,
@@ -71,7 +72,7 @@ class Lifetimes:
     pending: int = 600  # the user's time at FreshBooks' sign-in and on the consent page
 
 
-class HostedAuthProvider:
+class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "_Access"]):
     """`OAuthAuthorizationServerProvider` whose state is all in `store` (replicas share nothing else)."""
 
     def __init__(
@@ -315,7 +316,9 @@ class HostedAuthProvider:
 
     # ------------------------------------------------------------------ codes and tokens
 
-    async def load_authorization_code(self, client: OAuthClientInformationFull, authorization_code: str) -> Any:
+    async def load_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: str
+    ) -> _Code | None:
         key = token_hash(authorization_code)
         record = await self.store.get("code", key)
         if record is None:
@@ -349,7 +352,7 @@ class HostedAuthProvider:
         await self.store.put("used_code", key, {"family": family}, ttl=self.lifetimes.refresh)
         return await self._issue(
             client.client_id,
-            authorization_code.subject,
+            authorization_code.subject or "",
             authorization_code.business_id,
             authorization_code.account_id,
             authorization_code.scopes,
@@ -398,7 +401,7 @@ class HostedAuthProvider:
             access_token=access, expires_in=self.lifetimes.access, refresh_token=refresh, scope=" ".join(scopes)
         )
 
-    async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> Any:
+    async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> _Refresh | None:
         key = token_hash(refresh_token)
         record = await self.store.get("refresh", key)
         if record is None:
@@ -420,7 +423,7 @@ class HostedAuthProvider:
         )
 
     async def exchange_refresh_token(
-        self, client: OAuthClientInformationFull, refresh_token: Any, scopes: list[str]
+        self, client: OAuthClientInformationFull, refresh_token: _Refresh, scopes: list[str]
     ) -> OAuthToken:
         key = token_hash(refresh_token.token)
         if await self.store.take("refresh", key) is None:
@@ -430,14 +433,14 @@ class HostedAuthProvider:
         await self.store.put("used_refresh", key, {"family": refresh_token.family}, ttl=self.lifetimes.refresh)
         return await self._issue(
             client.client_id,
-            refresh_token.subject,
+            refresh_token.subject or "",
             refresh_token.business_id,
             refresh_token.account_id,
             scopes or refresh_token.scopes,
             refresh_token.family,
         )
 
-    async def load_access_token(self, token: str) -> AccessToken | None:
+    async def load_access_token(self, token: str) -> _Access | None:
         record = await self.store.get("access", token_hash(token))
         if record is None:
             return None
@@ -453,7 +456,7 @@ class HostedAuthProvider:
             family=record["family"],
         )
 
-    async def revoke_token(self, token: Any) -> None:
+    async def revoke_token(self, token: _Access | _Refresh) -> None:
         await self.revoke_family(token.family)
 
     async def revoke_family(self, family: str) -> None:
