@@ -1,4 +1,4 @@
-"""Command line: `mcp-server-freshbooks [serve|sandbox|tools|call|demo|auth|doctor] ...`.
+"""Command line: `mcp-server-freshbooks [serve|sandbox|tools|call|demo|auth|doctor|users] ...`.
 
 `serve` (the MCP server over stdio) is the default. Heavy imports happen inside the commands so
 `--help` and start-up stay fast. Only this module prints to stdout outside the protocol.
@@ -16,7 +16,7 @@ from typing import Any
 from . import __version__
 from .config import KNOWN_TOOLSETS, LOG_LEVELS, ConfigError, Settings, load_log_level, load_settings, parse_log_level
 
-COMMANDS = ("serve", "sandbox", "tools", "call", "demo", "auth", "doctor")
+COMMANDS = ("serve", "sandbox", "tools", "call", "demo", "auth", "doctor", "users")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         add_auth_subcommands(sub)
         add_doctor_subcommand(sub)
+    from .hosting.users_cli import add_users_subcommand
+
+    add_users_subcommand(sub)
     return parser
 
 

@@ -460,28 +460,41 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
         await self.revoke_family(token.family)
 
     async def revoke_family(self, family: str) -> None:
-        """Every access and refresh token of one sign-in."""
-        record = await self.store.take("family", family)
-        if record is None:
-            return
-        for access_hash, _ in record.get("access", []):
-            await self.store.delete("access", access_hash)
-        await self.store.delete("refresh", record["refresh"])
-
-    async def revoke_user(self, subject: str) -> int:
-        """Delete everything of one FreshBooks user: tokens, sign-ins, encrypted FreshBooks tokens."""
-        families = [key async for key, rec in self.store.scan("family") if rec.get("subject") == subject]
-        for family in families:
-            await self.revoke_family(family)
-        await self.store.delete("fb_tokens", subject)
-        await self.store.delete("user", subject)
-        return len(families)
+        await revoke_family(self.store, family)
 
     def routes(self) -> list[Route]:
         return [
             Route(CALLBACK_PATH, self.freshbooks_callback, methods=["GET"]),
             Route(CONSENT_PATH, self.consent, methods=["POST"]),
         ]
+
+
+async def revoke_family(store: Store, family: str) -> None:
+    """Delete every access and refresh token of one sign-in (a token family)."""
+    record = await store.take("family", family)
+    if record is None:
+        return
+    for access_hash, _ in record.get("access", []):
+        await store.delete("access", access_hash)
+    await store.delete("refresh", record["refresh"])
+
+
+async def user_sign_ins(store: Store, subject: str) -> list[str]:
+    """The token families (sign-ins of any MCP client) of one user."""
+    return [key async for key, rec in store.scan("family") if rec.get("subject") == subject]
+
+
+async def revoke_user(store: Store, subject: str) -> int:
+    """Delete everything kept for one FreshBooks user: tokens, sign-ins, encrypted FreshBooks tokens.
+
+    Returns how many sign-ins were revoked. The user can sign in again (which stores new tokens).
+    """
+    families = await user_sign_ins(store, subject)
+    for family in families:
+        await revoke_family(store, family)
+    await store.delete("fb_tokens", subject)
+    await store.delete("user", subject)
+    return len(families)
 
 
 class _Code(AuthorizationCode):
