@@ -6,14 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from mcp.shared.exceptions import MCPError
 
 from .conftest import SignedIn, hosted_server, tool
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_dcr_sign_in_and_tool_call(tmp_path: Path) -> None:
-    async with hosted_server(tmp_path) as hosted:
+@pytest.mark.parametrize("stateless", [True, False], ids=["stateless", "sessions"])
+async def test_dcr_sign_in_and_tool_call(tmp_path: Path, stateless: bool) -> None:
+    async with hosted_server(tmp_path, stateless=stateless) as hosted:
         user = SignedIn(hosted, login_hint=0)
         async with user.client() as client:
             me = await tool(client, "whoami")
@@ -56,3 +58,20 @@ async def test_two_users_see_only_their_own_books(tmp_path: Path) -> None:
             assert found["clients"] == []
         users = sorted([key async for key, _ in hosted.runtime.store.scan("user")])
         assert users == sorted([str(sb_a.identity_id), str(sb_b.identity_id)])
+
+
+async def test_rate_limit_per_user(tmp_path: Path) -> None:
+    async with hosted_server(tmp_path, FRESHBOOKS_MCP_RATE_LIMIT="4") as hosted:
+        a, b = SignedIn(hosted, login_hint=0), SignedIn(hosted, login_hint=1)
+        async with a.client() as client_a:
+            await tool(client_a, "whoami")
+            with pytest.raises(MCPError, match="error response"):
+                for _ in range(6):
+                    await client_a.call_tool("whoami", {})
+        assert a.storage.tokens is not None
+        raw = await hosted.browser.post(
+            hosted.mcp_url, json={}, headers={"Authorization": f"Bearer {a.storage.tokens.access_token}"}
+        )
+        assert raw.status_code == 429 and 0 < int(raw.headers["retry-after"]) <= 60
+        async with b.client() as client_b:  # another user is not limited by A's calls
+            await tool(client_b, "whoami")
