@@ -113,3 +113,16 @@ async def test_http_metadata_urls_need_the_development_setting(tmp_path: Path) -
         refused = await hosted.browser.get(authorize_url(hosted, f"{base}/good.json", pkce()[1]))
         assert refused.status_code == 400
         assert fetched == []  # never even fetched
+
+
+async def test_metadata_urls_on_private_addresses_are_never_fetched(tmp_path: Path) -> None:
+    async with hosted_server(tmp_path, FRESHBOOKS_MCP_DEV_ALLOW_HTTP_CIMD="0") as hosted:
+        port = hosted.url.rsplit(":", 1)[1]
+        for url in (
+            f"https://127.0.0.1:{port}/client.json",
+            "https://10.0.0.1/client.json",
+            "https://localhost/c.json",
+        ):
+            refused = await hosted.browser.get(authorize_url(hosted, url, pkce()[1]))
+            assert refused.status_code == 400, url
+            assert "not found" in refused.json()["error_description"]

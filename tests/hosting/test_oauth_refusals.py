@@ -38,6 +38,7 @@ async def test_metadata_and_401_challenge(tmp_path: Path) -> None:
         assert asm["code_challenge_methods_supported"] == ["S256"]
         assert asm["registration_endpoint"] == f"{hosted.url}/register"
         assert asm["revocation_endpoint"] == f"{hosted.url}/revoke"
+        assert "none" in asm["token_endpoint_auth_methods_supported"]
         assert asm["issuer"] == hosted.url
 
 
@@ -125,9 +126,9 @@ async def test_revoked_token_gets_401_with_metadata(tmp_path: Path) -> None:
         ).json()
         async with bearer_client(hosted.mcp_url, tokens["access_token"]) as client:
             await tool(client, "whoami")
-        # The SDK's revocation request model requires the client_secret field even for public clients (empty here).
+        # A public client sends no client_secret (RFC 7009 with PKCE-only clients).
         revoked = await hosted.browser.post(
-            f"{hosted.url}/revoke", data={"client_id": client_id, "client_secret": "", "token": tokens["access_token"]}
+            f"{hosted.url}/revoke", data={"client_id": client_id, "token": tokens["access_token"]}
         )
         assert revoked.status_code == 200
         after = await hosted.browser.post(hosted.mcp_url, json={}, headers=_bearer(tokens["access_token"]))

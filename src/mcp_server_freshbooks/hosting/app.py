@@ -24,7 +24,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_server_freshbooks.config import ConfigError, Settings
 
@@ -145,6 +145,44 @@ class RateLimit:
         await self.app(scope, receive, send)
 
 
+class PublicClientRevocation:
+    """The SDK's revocation request model requires a ``client_secret`` field even from public clients
+    (``token_endpoint_auth_method: none``, which send none, RFC 7009 2.1): add an empty one when absent."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers") or [])
+        form = b"application/x-www-form-urlencoded" in headers.get(b"content-type", b"")
+        if scope["type"] != "http" or scope.get("method") != "POST" or not form:
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += bytes(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        if not any(part.split(b"=", 1)[0] == b"client_secret" for part in body.split(b"&")):
+            body += b"&client_secret=" if body else b"client_secret="
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        scope = {
+            **scope,
+            "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+            + [(b"content-length", str(len(body)).encode())],
+        }
+        await self.app(scope, replay, send)
+
+
 def _security(public_url: str, host: str) -> TransportSecuritySettings:
     from mcp_server_freshbooks.http_transport import is_loopback, loopback_security
 
@@ -187,6 +225,9 @@ def build_oauth_app(server: MCPServer[Any], runtime: HostedRuntime, *, host: str
         auth.revocation_options or RevocationOptions(),
     )
     metadata.client_id_metadata_document_supported = True
+    # Public clients (metadata documents, native apps) authenticate with PKCE alone.
+    metadata.token_endpoint_auth_methods_supported = ["none", "client_secret_post", "client_secret_basic"]
+    metadata.revocation_endpoint_auth_methods_supported = ["none", "client_secret_post", "client_secret_basic"]
     body = metadata.model_dump(mode="json", exclude_none=True)
 
     async def as_metadata(_: Request) -> Response:
@@ -199,5 +240,7 @@ def build_oauth_app(server: MCPServer[Any], runtime: HostedRuntime, *, host: str
             )
         elif isinstance(route, Route) and route.path == "/mcp":
             route.app = RateLimit(route.app, runtime.settings.mcp_rate_limit)
+        elif isinstance(route, Route) and route.path == "/revoke":
+            route.app = PublicClientRevocation(route.app)
     log.debug("hosted app at %s (stateless=%s, store=%r)", runtime.public_url, stateless, runtime.store)
     return app

@@ -156,6 +156,10 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
 
     async def _fetch_metadata(self, url: str) -> Record | None:
         """Fetch and check a client ID metadata document; None when it is unusable (logged why)."""
+        if not self.allow_http_cimd and not await _public_host(url):
+            # Anyone can name a URL as client_id: never let that make this server fetch inside its network.
+            log.warning("client metadata %s: refused, the host is not a public address", url)
+            return None
         try:
             async with self.http.stream(
                 "GET", url, headers={"Accept": "application/json"}, timeout=CIMD_TIMEOUT
@@ -512,6 +516,23 @@ class _Access(AccessToken):
     business_id: int
     account_id: str
     family: str
+
+
+async def _public_host(url: str) -> bool:
+    """True when every address the URL's host resolves to is a public (global) one."""
+    import asyncio
+    import ipaddress
+    import socket
+
+    parsed = urlparse(url)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            parsed.hostname or "", parsed.port or 443, type=socket.SOCK_STREAM
+        )
+    except OSError:
+        return False
+    addresses = {str(info[4][0]) for info in infos}
+    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses)
 
 
 def _same_resource(requested: str, ours: str) -> bool:
