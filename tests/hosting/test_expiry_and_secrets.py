@@ -97,3 +97,24 @@ async def test_canary_no_secret_in_logs_or_in_the_clear_in_the_store(
 def _read_store_files(folder: Path) -> bytes:
     """The SQLite file, its WAL and shared memory, as bytes."""
     return b"".join(p.read_bytes() for p in folder.glob("hosted.sqlite3*"))
+
+
+async def test_concurrent_calls_after_expiry_refresh_once(tmp_path: Path) -> None:
+    async with hosted_server(tmp_path, sandbox_options=SandboxOptions(token_ttl=3, **SMALL)) as hosted:
+        fb = hosted.sandbox.identities[0]
+        user = SignedIn(hosted, login_hint=0)
+        async with user.client() as client:
+            await tool(client, "whoami")
+            await anyio.sleep(3.2)
+            before = fb.token_requests.count(("refresh_token", "ok"))
+            results: list[dict[str, object]] = []
+
+            async def call(query: str) -> None:
+                results.append(await tool(client, "find_client", {"query": query}))
+
+            async with anyio.create_task_group() as tg:
+                for query in "abcdef":
+                    tg.start_soon(call, query)
+        assert len(results) == 6
+        assert fb.token_requests.count(("refresh_token", "ok")) == before + 1  # one refresh, under the user's lock
+        assert ("refresh_token", "invalid_grant") not in fb.token_requests

@@ -1,0 +1,56 @@
+"""`--stateless`: nothing in a server process is needed across requests; another process on the same
+store (and key) carries on with tokens, codes and FreshBooks sign-ins the first one made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mcp_server_freshbooks.hosting.app import HostedRuntime, build_oauth_app
+from mcp_server_freshbooks.hosting.sqlite_store import SQLiteStore
+from mcp_server_freshbooks.server import build_server
+
+from .conftest import (
+    CLIENT_REDIRECT,
+    bearer_client,
+    bound_socket,
+    get_code,
+    hosted_server,
+    pkce,
+    register,
+    serving,
+    token_request,
+    tool,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_fresh_server_on_the_same_store_carries_on(tmp_path: Path) -> None:
+    async with hosted_server(tmp_path) as first:
+        client_id = (await register(first))["client_id"]
+        verifier, challenge = pkce()
+        code = await get_code(first, client_id, challenge, login_hint=1)  # code issued by the first server
+
+        # A second server: its own memory, the same store file and settings (same public URL and key).
+        runtime = HostedRuntime(first.settings, public_url=first.url, store=SQLiteStore(tmp_path / "hosted.sqlite3"))
+        app = build_oauth_app(build_server(first.settings, hosted=runtime), runtime, host="127.0.0.1", stateless=True)
+        async with serving(app, bound_socket()) as second_url:
+            form = {"client_id": client_id, "redirect_uri": CLIENT_REDIRECT}
+            exchanged = await first.browser.post(
+                f"{second_url}/token",
+                data={"grant_type": "authorization_code", "code": code, "code_verifier": verifier, **form},
+            )
+            assert exchanged.status_code == 200, exchanged.text
+            tokens = exchanged.json()
+            async with bearer_client(f"{second_url}/mcp", tokens["access_token"]) as client:
+                me = await tool(client, "whoami")
+            assert me["business"]["account_id"] == first.sandbox.identities[1].account_id
+            # ...and back on the first server: its refresh, then the first server serves the new token.
+            refreshed = await token_request(
+                first, grant_type="refresh_token", client_id=client_id, refresh_token=tokens["refresh_token"]
+            )
+            assert refreshed.status_code == 200, refreshed.text
+            async with bearer_client(f"{second_url}/mcp", refreshed.json()["access_token"]) as client:
+                assert (await tool(client, "whoami"))["business"]["account_id"] == me["business"]["account_id"]
