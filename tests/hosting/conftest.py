@@ -130,6 +130,7 @@ async def hosted_server(
     stateless: bool = True,
     lifetimes: Lifetimes | None = None,
     sandbox_options: SandboxOptions | None = None,
+    store: Store | None = None,
     **extra: str,
 ) -> AsyncIterator[Hosted]:
     sb_sock, mcp_sock = bound_socket(), bound_socket()
@@ -141,7 +142,7 @@ async def hosted_server(
     from mcp_server_freshbooks.hosting.sqlite_store import SQLiteStore
 
     runtime = HostedRuntime(
-        settings, public_url=public, store=SQLiteStore(tmp_path / "hosted.sqlite3"), lifetimes=lifetimes
+        settings, public_url=public, store=store or SQLiteStore(tmp_path / "hosted.sqlite3"), lifetimes=lifetimes
     )
     app = build_oauth_app(build_server(settings, hosted=runtime), runtime, host="127.0.0.1", stateless=stateless)
     async with (
