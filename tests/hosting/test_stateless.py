@@ -54,3 +54,35 @@ async def test_a_fresh_server_on_the_same_store_carries_on(tmp_path: Path) -> No
             assert refreshed.status_code == 200, refreshed.text
             async with bearer_client(f"{second_url}/mcp", refreshed.json()["access_token"]) as client:
                 assert (await tool(client, "whoami"))["business"]["account_id"] == me["business"]["account_id"]
+
+
+async def test_tokens_are_bound_to_their_server(tmp_path: Path) -> None:
+    """Another server (another public URL) on the very same store refuses this server's tokens."""
+    async with hosted_server(tmp_path) as first:
+        client_id = (await register(first))["client_id"]
+        verifier, challenge = pkce()
+        code = await get_code(first, client_id, challenge)
+        tokens = (
+            await token_request(
+                first,
+                grant_type="authorization_code",
+                client_id=client_id,
+                redirect_uri=CLIENT_REDIRECT,
+                code=code,
+                code_verifier=verifier,
+            )
+        ).json()
+        sock = bound_socket()
+        other_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        other_settings = first.settings.with_overrides(mcp_public_url=other_url)
+        runtime = HostedRuntime(other_settings, public_url=other_url, store=SQLiteStore(tmp_path / "hosted.sqlite3"))
+        app = build_oauth_app(build_server(other_settings, hosted=runtime), runtime, host="127.0.0.1", stateless=True)
+        async with serving(app, sock) as url:
+            refused = await first.browser.post(
+                f"{url}/mcp", json={}, headers={"Authorization": f"Bearer {tokens['access_token']}"}
+            )
+            assert refused.status_code == 401
+            assert (
+                f'resource_metadata="{url}/.well-known/oauth-protected-resource/mcp"'
+                in refused.headers["www-authenticate"]
+            )

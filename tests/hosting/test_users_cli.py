@@ -48,3 +48,19 @@ async def test_list_and_revoke_a_user(
         async with a.client() as client_a:  # the other user is untouched
             await tool(client_a, "whoami")
         assert await cli("users", "revoke", "nobody@example.com") == 1
+
+
+def test_serve_oauth_refuses_to_start_without_its_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("FRESHBOOKS_CLIENT_ID", "FRESHBOOKS_CLIENT_SECRET", "FRESHBOOKS_MCP_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("FRESHBOOKS_TOKEN_FILE", str(tmp_path / "tokens.json"))
+    assert main(["serve", "--transport", "http", "--auth", "oauth", "--port", "1"]) == 2
+    assert "FRESHBOOKS_MCP_SECRET_KEY is required" in capsys.readouterr().err
+    monkeypatch.setenv("FRESHBOOKS_MCP_SECRET_KEY", "not-a-fernet-key")
+    assert main(["serve", "--transport", "http", "--auth", "oauth", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "FRESHBOOKS_CLIENT_ID" in err or "not a Fernet key" in err
+    assert "not-a-fernet-key" not in err

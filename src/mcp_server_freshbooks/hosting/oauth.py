@@ -210,6 +210,7 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
                 "code_challenge": params.code_challenge,
                 "state": params.state,
                 "scopes": params.scopes or [SCOPE],
+                "resource": self.resource_url,
             },
             ttl=self.lifetimes.pending,
         )
@@ -304,6 +305,7 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
                 "subject": record["subject"],
                 "business_id": business_id,
                 "account_id": account_id,
+                "resource": self.resource_url,
                 "expires_at": time.time() + self.lifetimes.code,
             },
             ttl=self.lifetimes.code,
@@ -325,6 +327,8 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
     ) -> _Code | None:
         key = token_hash(authorization_code)
         record = await self.store.get("code", key)
+        if record is not None and record.get("resource") != self.resource_url:
+            return None  # issued for another server sharing this store
         if record is None:
             used = await self.store.get("used_code", key)
             if used is not None:
@@ -340,7 +344,7 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
             code_challenge=record["code_challenge"],
             redirect_uri=AnyUrl(record["redirect_uri"]),
             redirect_uri_provided_explicitly=record["explicit"],
-            resource=self.resource_url,
+            resource=record["resource"],
             subject=record["subject"],
             business_id=record["business_id"],
             account_id=record["account_id"],
@@ -375,6 +379,7 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
             "account_id": account_id,
             "scopes": scopes,
             "family": family,
+            "resource": self.resource_url,
         }
         await self.store.put(
             "access",
@@ -408,6 +413,8 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
     async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> _Refresh | None:
         key = token_hash(refresh_token)
         record = await self.store.get("refresh", key)
+        if record is not None and record.get("resource") != self.resource_url:
+            return None  # issued for another server sharing this store
         if record is None:
             used = await self.store.get("used_refresh", key)
             if used is not None:
@@ -419,7 +426,7 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
             client_id=record["client_id"],
             scopes=record["scopes"],
             expires_at=record["expires_at"],
-            resource=self.resource_url,
+            resource=record["resource"],
             subject=record["subject"],
             business_id=record["business_id"],
             account_id=record["account_id"],
@@ -453,7 +460,7 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
             client_id=record["client_id"],
             scopes=record["scopes"],
             expires_at=record["expires_at"],
-            resource=self.resource_url,
+            resource=record.get("resource"),  # the bearer middleware refuses another server's tokens
             subject=record["subject"],
             business_id=record["business_id"],
             account_id=record["account_id"],
