@@ -131,13 +131,16 @@ async def hosted_server(
     lifetimes: Lifetimes | None = None,
     sandbox_options: SandboxOptions | None = None,
     store: Store | None = None,
+    second_business: bool = False,
     **extra: str,
 ) -> AsyncIterator[Hosted]:
     sb_sock, mcp_sock = bound_socket(), bound_socket()
     sandbox_url = f"http://127.0.0.1:{sb_sock.getsockname()[1]}"
     public = f"http://127.0.0.1:{mcp_sock.getsockname()[1]}"
     options = sandbox_options or SandboxOptions(clients=12, invoices=30, expenses=10)
-    sandbox = MultiSandbox(options, 2, redirect_uri=f"{public}/oauth/freshbooks/callback")
+    sandbox = MultiSandbox(
+        options, 2, redirect_uri=f"{public}/oauth/freshbooks/callback", second_business=second_business
+    )
     settings = hosted_settings(sandbox_url, public, tmp_path, **extra)
     from mcp_server_freshbooks.hosting.sqlite_store import SQLiteStore
 

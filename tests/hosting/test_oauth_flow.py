@@ -75,3 +75,21 @@ async def test_rate_limit_per_user(tmp_path: Path) -> None:
         assert raw.status_code == 429 and 0 < int(raw.headers["retry-after"]) <= 60
         async with b.client() as client_b:  # another user is not limited by A's calls
             await tool(client_b, "whoami")
+
+
+async def test_a_user_with_two_businesses_chooses_one_per_connection(tmp_path: Path) -> None:
+    async with hosted_server(tmp_path, second_business=True) as hosted:
+        studio, labs = hosted.sandbox.identities[0], hosted.sandbox.businesses[-1]
+        on_labs = SignedIn(hosted, login_hint=0, business="Northbeam Labs")
+        on_studio = SignedIn(hosted, login_hint=0, business=str(studio.business_id))
+        async with on_labs.client() as client_labs, on_studio.client() as client_studio:
+            me_labs, me_studio = await tool(client_labs, "whoami"), await tool(client_studio, "whoami")
+            assert me_labs["business"]["account_id"] == labs.account_id
+            assert me_studio["business"]["account_id"] == studio.account_id
+            await tool(client_labs, "create_client", {"organization": "Labs Only Co"})
+            assert any(c.get("organization") == "Labs Only Co" for c in labs.db.clients.values())
+            assert not any(c.get("organization") == "Labs Only Co" for c in studio.db.clients.values())
+        # One FreshBooks user, two businesses: one stored user with both, one client per (user, business).
+        user = await hosted.runtime.store.get("user", str(studio.identity_id))
+        assert user is not None
+        assert {b["name"] for b in user["businesses"]} == {"Northbeam Studio Ltd.", "Northbeam Labs"}

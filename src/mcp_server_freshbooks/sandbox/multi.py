@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,11 +28,19 @@ OTHER_OWNERS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+_SCOPED = re.compile(r"/account/([^/]+)/|/business/(\d+)/")
+
+
 class MultiSandbox:
     """`count` sandbox identities behind one ASGI app (`.app`); `.identities[n]` is identity n's `Sandbox`."""
 
     def __init__(
-        self, options: SandboxOptions | None = None, count: int = 2, *, redirect_uri: str | None = None
+        self,
+        options: SandboxOptions | None = None,
+        count: int = 2,
+        *,
+        redirect_uri: str | None = None,
+        second_business: bool = False,
     ) -> None:
         if not 1 <= count <= 1 + len(OTHER_OWNERS):
             raise ValueError(f"identities must be 1..{1 + len(OTHER_OWNERS)}")
@@ -53,8 +62,19 @@ class MultiSandbox:
             sb.owner_first_name, sb.owner_last_name, sb.owner_email = first, last, email
             sb.business_name = sb.books.business_name = business
             self.identities.append(sb)
+        # Every business's books; with `second_business`, identity 0 also owns "Northbeam Labs" (its own books,
+        # reached with identity 0's tokens at its own account id).
+        self.businesses: list[Sandbox] = list(self.identities)
+        if second_business:
+            first = self.identities[0]
+            labs = Sandbox(dataclasses.replace(opts, seed=opts.seed + 500, access_token=None))
+            labs.business_name = labs.books.business_name = "Northbeam Labs"
+            labs.identity_id = labs.books.identity_id = first.identity_id
+            labs.tokens = first.tokens  # one sign-in, several businesses
+            first.also_owns.append(labs)
+            self.businesses.append(labs)
         if redirect_uri:
-            for sb in self.identities:
+            for sb in self.businesses:
                 sb.redirect_uri = redirect_uri
 
     def __getattr__(self, name: str) -> Any:  # access_token, account_id, oauth_client_id... of identity 0
@@ -66,7 +86,7 @@ class MultiSandbox:
 
     @redirect_uri.setter
     def redirect_uri(self, value: str) -> None:
-        for sb in self.identities:
+        for sb in self.businesses:
             sb.redirect_uri = value
 
     def _by_index(self, text: str | None) -> Sandbox:
@@ -76,11 +96,20 @@ class MultiSandbox:
             n = 0
         return self.identities[n] if 0 <= n < len(self.identities) else self.identities[0]
 
-    def _by_token(self, token: str) -> Sandbox:
+    def _by_token(self, token: str, path: str = "") -> Sandbox:
         for sb in self.identities:
             if token in sb.tokens.access or token in sb.tokens.codes or token == sb.tokens.refresh_token:
-                return sb
+                return self._by_path(sb, path)
         return self.identities[0]  # answers 401 / invalid_grant as FreshBooks would
+
+    def _by_path(self, signed_in: Sandbox, path: str) -> Sandbox:
+        """The business a path names (``/account/<id>/``, ``/business/<id>/``) among those this sign-in owns."""
+        match = _SCOPED.search(path)
+        if match:
+            for sb in [signed_in, *signed_in.also_owns]:
+                if match.group(1) == sb.account_id or match.group(2) == str(sb.business_id):
+                    return sb
+        return signed_in
 
     @property
     def app(self) -> MultiSandbox:
@@ -105,7 +134,7 @@ class MultiSandbox:
             return
         headers = dict(scope.get("headers") or [])
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-        await self._by_token(token.strip() if scheme.lower() == "bearer" else "").app(scope, receive, send)
+        await self._by_token(token.strip() if scheme.lower() == "bearer" else "", path).app(scope, receive, send)
 
 
 async def _read_body(receive: Receive) -> bytes:
