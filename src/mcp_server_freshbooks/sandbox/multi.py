@@ -66,12 +66,12 @@ class MultiSandbox:
         # reached with identity 0's tokens at its own account id).
         self.businesses: list[Sandbox] = list(self.identities)
         if second_business:
-            first = self.identities[0]
+            owner = self.identities[0]
             labs = Sandbox(dataclasses.replace(opts, seed=opts.seed + 500, access_token=None))
             labs.business_name = labs.books.business_name = "Northbeam Labs"
-            labs.identity_id = labs.books.identity_id = first.identity_id
-            labs.tokens = first.tokens  # one sign-in, several businesses
-            first.also_owns.append(labs)
+            labs.identity_id = labs.books.identity_id = owner.identity_id
+            labs.tokens = owner.tokens  # one sign-in, several businesses
+            owner.also_owns.append(labs)
             self.businesses.append(labs)
         if redirect_uri:
             for sb in self.businesses:
