@@ -118,3 +118,22 @@ async def test_concurrent_calls_after_expiry_refresh_once(tmp_path: Path) -> Non
         assert len(results) == 6
         assert fb.token_requests.count(("refresh_token", "ok")) == before + 1  # one refresh, under the user's lock
         assert ("refresh_token", "invalid_grant") not in fb.token_requests
+
+
+async def test_a_grant_revoked_at_freshbooks_ends_the_mcp_sign_in(tmp_path: Path) -> None:
+    async with hosted_server(tmp_path) as hosted:
+        fb = hosted.sandbox.identities[0]
+        user = SignedIn(hosted, login_hint=0)
+        async with user.client() as client:
+            await tool(client, "whoami")
+            fb.tokens.access.clear()  # the user removed the app in FreshBooks: no token works any more
+            fb.tokens.refresh_token = None
+            result = await client.call_tool("find_client", {"query": "a"})
+            text = " ".join(getattr(c, "text", "") for c in result.content)
+            assert result.is_error and "reconnect" in text, text
+        assert user.storage.tokens is not None
+        after = await hosted.browser.post(
+            hosted.mcp_url, json={}, headers={"Authorization": f"Bearer {user.storage.tokens.access_token}"}
+        )
+        assert after.status_code == 401  # the app signs the user in again
+        assert await hosted.runtime.store.get("fb_tokens", str(fb.identity_id)) is None

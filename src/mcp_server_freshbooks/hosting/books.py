@@ -92,6 +92,14 @@ class StoreTokenSource:
             try:
                 fresh = await refresh_tokens(self._http, self._settings, current.refresh_token)
             except RefreshRejectedError:
+                # FreshBooks revoked the grant: end this user's MCP sign-ins too, so their apps get a 401
+                # on the next request and sign them in again (instead of failing every call).
+                from .oauth import revoke_family, user_sign_ins
+
+                for family in await user_sign_ins(self._store, self._subject):
+                    await revoke_family(self._store, family)
+                await self._store.delete("fb_tokens", self._subject)
+                log.warning("FreshBooks refused user %s's refresh token; their sign-ins were ended", self._subject)
                 raise TokenExpiredError(SIGN_IN_AGAIN) from None
             await self._store.put("fb_tokens", self._subject, {"sealed": self._sealer.seal(fresh.to_file_dict())})
             self._tokens = fresh
