@@ -41,12 +41,15 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 
 import asyncio  # noqa: E402
+import ipaddress  # noqa: E402
 import socket  # noqa: E402
+import ssl  # noqa: E402
 from contextlib import asynccontextmanager  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import parse_qs, urlparse  # noqa: E402
 
+import httpx  # noqa: E402
 import httpx2  # noqa: E402
 import uvicorn  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
@@ -76,8 +79,8 @@ def bound_socket() -> socket.socket:
 
 
 @asynccontextmanager
-async def serving(app: ASGIApp, sock: socket.socket, *, lifespan: str = "on") -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False))
+async def serving(app: ASGIApp, sock: socket.socket, *, lifespan: str = "on", **config: Any) -> AsyncIterator[str]:
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False, **config))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         for _ in range(1000):
@@ -85,7 +88,7 @@ async def serving(app: ASGIApp, sock: socket.socket, *, lifespan: str = "on") ->
                 break
             await asyncio.sleep(0.01)
         assert server.started, "uvicorn did not start"
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        yield f"{'https' if config.get('ssl_certfile') else 'http'}://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         await task
@@ -132,6 +135,7 @@ async def hosted_server(
     sandbox_options: SandboxOptions | None = None,
     store: Store | None = None,
     second_business: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
     **extra: str,
 ) -> AsyncIterator[Hosted]:
     sb_sock, mcp_sock = bound_socket(), bound_socket()
@@ -145,7 +149,11 @@ async def hosted_server(
     from mcp_server_freshbooks.hosting.sqlite_store import SQLiteStore
 
     runtime = HostedRuntime(
-        settings, public_url=public, store=store or SQLiteStore(tmp_path / "hosted.sqlite3"), lifetimes=lifetimes
+        settings,
+        public_url=public,
+        store=store or SQLiteStore(tmp_path / "hosted.sqlite3"),
+        lifetimes=lifetimes,
+        transport=transport,
     )
     app = build_oauth_app(build_server(settings, hosted=runtime), runtime, host="127.0.0.1", stateless=stateless)
     async with (
@@ -185,6 +193,7 @@ class SignedIn:
     storage: MemoryTokens = field(default_factory=MemoryTokens)
     redirects: list[str] = field(default_factory=list)
     business: str | None = None
+    client_metadata_url: str | None = None  # sign in with a client ID metadata document instead of DCR
 
     def provider(self) -> OAuthClientProvider:
         async def redirect_handler(url: str) -> None:
@@ -215,6 +224,7 @@ class SignedIn:
             self.storage,
             redirect_handler=redirect_handler,
             callback_handler=callback_handler,
+            client_metadata_url=self.client_metadata_url,
         )
 
     def client(self) -> Client:
@@ -282,3 +292,36 @@ async def get_code(hosted: Hosted, client_id: str, challenge: str, login_hint: i
 
 async def token_request(hosted: Hosted, **form: str) -> httpx2.Response:
     return await hosted.browser.post(f"{hosted.url}/token", data=form)
+
+
+def self_signed_tls(folder: Path) -> tuple[Path, Path, ssl.SSLContext]:
+    """A certificate for 127.0.0.1 (cert file, key file, and a client context trusting only it)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.create_default_context(cafile=str(cert_file))
+    return cert_file, key_file, context

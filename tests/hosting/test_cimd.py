@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,12 +18,14 @@ from starlette.routing import Route
 
 from .conftest import (
     CLIENT_REDIRECT,
+    SignedIn,
     authorize_url,
     bearer_client,
     bound_socket,
     get_code,
     hosted_server,
     pkce,
+    self_signed_tls,
     serving,
     token_request,
     tool,
@@ -32,11 +35,11 @@ pytestmark = pytest.mark.anyio
 
 
 @asynccontextmanager
-async def metadata_server() -> AsyncIterator[tuple[str, list[str]]]:
+async def metadata_server(**tls: Any) -> AsyncIterator[tuple[str, list[str]]]:
     """Serves /good.json (max-age 60), /nostore.json, /wrong-id.json, /huge.json; yields (base URL, paths fetched)."""
     fetched: list[str] = []
     sock = bound_socket()
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    base = f"{'https' if tls else 'http'}://127.0.0.1:{sock.getsockname()[1]}"
 
     def document(path: str, **extra: Any) -> dict[str, Any]:
         return {
@@ -65,7 +68,7 @@ async def metadata_server() -> AsyncIterator[tuple[str, list[str]]]:
         return Response(json.dumps(body), media_type="application/json", headers=headers)
 
     app = Starlette(routes=[Route("/{name}", serve)])
-    async with serving(app, sock, lifespan="off"):
+    async with serving(app, sock, lifespan="off", **tls):
         yield base, fetched
 
 
@@ -103,6 +106,25 @@ async def test_metadata_document_client_signs_in_and_calls_tools(tmp_path: Path)
             refused = await hosted.browser.get(authorize_url(hosted, f"{base}{bad}", challenge))
             assert refused.status_code == 400, bad
             assert "not found" in refused.json()["error_description"]
+
+
+async def test_the_mcp_clients_own_oauth_with_a_metadata_document(tmp_path: Path) -> None:
+    """The SDK client signs in with its HTTPS client_id URL (served on loopback with a throwaway certificate the
+    server is told to trust; loopback addresses are allowed by the development setting)."""
+    cert, key, trust = self_signed_tls(tmp_path)
+    async with (
+        metadata_server(ssl_certfile=str(cert), ssl_keyfile=str(key)) as (base, fetched),
+        hosted_server(tmp_path, transport=httpx.AsyncHTTPTransport(verify=trust)) as hosted,
+    ):
+        user = SignedIn(hosted, login_hint=1, client_metadata_url=f"{base}/good.json")
+        async with user.client() as client:
+            me = await tool(client, "whoami")
+        assert me["business"]["account_id"] == hosted.sandbox.identities[1].account_id
+        assert user.storage.client_info is not None
+        assert user.storage.client_info.client_id == f"{base}/good.json"  # no registration happened
+        assert user.storage.client_info.client_secret is None
+        assert fetched == ["/good.json"]
+        assert [key async for key, _ in hosted.runtime.store.scan("client")] == []
 
 
 async def test_http_metadata_urls_need_the_development_setting(tmp_path: Path) -> None:
