@@ -158,3 +158,22 @@ async def test_denied_consent_returns_access_denied(tmp_path: Path) -> None:
 
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"}
+
+
+async def test_registration_and_sign_in_pages_refuse_what_they_should(tmp_path: Path) -> None:
+    async with hosted_server(tmp_path) as hosted:
+        http = hosted.browser
+        for bad in ("http://evil.example/cb", "javascript:alert(1)", "https://ok.example/cb#frag"):
+            refused = await http.post(f"{hosted.url}/register", json={"redirect_uris": [bad], "client_name": "x"})
+            assert refused.status_code == 400, bad
+            assert refused.json()["error"] in ("invalid_redirect_uri", "invalid_client_metadata"), refused.text
+        # Native apps: loopback http and app schemes register.
+        for good in ("http://127.0.0.1:33418/cb", "com.example.app:/oauth"):
+            assert (await register(hosted, redirect_uris=[good]))["redirect_uris"] == [good]
+        # A callback with an unknown or reused state, a consent with an unknown id: a plain page, nothing issued.
+        stale = await http.get(f"{hosted.url}/oauth/freshbooks/callback?code=x&state=unknown")
+        assert stale.status_code == 400 and "expired" in stale.text
+        assert stale.headers["x-frame-options"] == "DENY"
+        forged = await http.post(f"{hosted.url}/oauth/freshbooks/consent", data={"consent": "x", "action": "allow"})
+        assert forged.status_code == 400 and "expired" in forged.text
+        assert [key async for key, _ in hosted.runtime.store.scan("code")] == []
