@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import pytest
 
 from mcp_server_freshbooks.hosting.app import HostedRuntime, build_oauth_app
 from mcp_server_freshbooks.hosting.sqlite_store import SQLiteStore
+from mcp_server_freshbooks.sandbox import SandboxOptions
 from mcp_server_freshbooks.server import build_server
 
 from .conftest import (
@@ -86,3 +88,34 @@ async def test_tokens_are_bound_to_their_server(tmp_path: Path) -> None:
                 f'resource_metadata="{url}/.well-known/oauth-protected-resource/mcp"'
                 in refused.headers["www-authenticate"]
             )
+
+
+async def test_two_processes_refreshing_at_once_keep_the_sign_in(tmp_path: Path) -> None:
+    """Two servers on one SQLite file (each with its own in-process locks, like two processes) both find the
+    FreshBooks token expired: one refresh wins, the other adopts its pair instead of ending the sign-in."""
+    options = SandboxOptions(token_ttl=3, clients=12, invoices=30, expenses=10)
+    async with hosted_server(tmp_path, sandbox_options=options) as first:
+        fb = first.sandbox.identities[0]
+        client_id = (await register(first))["client_id"]
+        verifier, challenge = pkce()
+        code = await get_code(first, client_id, challenge)
+        form = {"client_id": client_id, "redirect_uri": CLIENT_REDIRECT, "code_verifier": verifier}
+        token = (await token_request(first, grant_type="authorization_code", code=code, **form)).json()["access_token"]
+        runtime = HostedRuntime(first.settings, public_url=first.url, store=SQLiteStore(tmp_path / "hosted.sqlite3"))
+        app = build_oauth_app(build_server(first.settings, hosted=runtime), runtime, host="127.0.0.1", stateless=True)
+        second_sock = bound_socket()
+        second_mcp = f"http://127.0.0.1:{second_sock.getsockname()[1]}/mcp"
+        async with (
+            serving(app, second_sock),
+            bearer_client(first.mcp_url, token) as one,
+            bearer_client(second_mcp, token) as two,
+        ):
+            await tool(one, "whoami")
+            await tool(two, "whoami")
+            for _ in range(2):
+                await anyio.sleep(3.2)
+                async with anyio.create_task_group() as tg:
+                    for client in (one, two, one, two):
+                        tg.start_soon(tool, client, "find_client", {"query": "a"})
+        assert fb.token_requests.count(("refresh_token", "ok")) >= 2
+        assert await first.runtime.store.get("fb_tokens", str(fb.identity_id)) is not None  # still signed in

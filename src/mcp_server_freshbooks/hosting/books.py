@@ -92,6 +92,10 @@ class StoreTokenSource:
             try:
                 fresh = await refresh_tokens(self._http, self._settings, current.refresh_token)
             except RefreshRejectedError:
+                latest = await self._load()
+                if latest.refresh_token != current.refresh_token:
+                    # Another process refreshed first (a store without shared locks): use its pair.
+                    return latest.access_token.get_secret_value()
                 # FreshBooks revoked the grant: end this user's MCP sign-ins too, so their apps get a 401
                 # on the next request and sign them in again (instead of failing every call).
                 from .oauth import revoke_family, user_sign_ins
