@@ -106,6 +106,9 @@ async def test_metadata_document_client_signs_in_and_calls_tools(tmp_path: Path)
             refused = await hosted.browser.get(authorize_url(hosted, f"{base}{bad}", challenge))
             assert refused.status_code == 400, bad
             assert "not found" in refused.json()["error_description"]
+        again = await hosted.browser.get(authorize_url(hosted, f"{base}/wrong-id.json", challenge))
+        assert again.status_code == 400
+        assert fetched.count("/wrong-id.json") == 1  # an unusable document is not fetched again at once
 
 
 async def test_the_mcp_clients_own_oauth_with_a_metadata_document(tmp_path: Path) -> None:

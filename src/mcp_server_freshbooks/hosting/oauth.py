@@ -62,6 +62,7 @@ CIMD_MAX_BYTES = 5 * 1024  # the draft suggests clients keep documents small; 5 
 CIMD_TIMEOUT = 5.0
 CIMD_DEFAULT_TTL = 300  # no Cache-Control max-age: keep it five minutes
 CIMD_MAX_TTL = 86400
+CIMD_RETRY_AFTER = 60  # an unusable document is not fetched again for this long
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,11 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
             return None
         info = dict(record["info"])
         if record.get("sealed_secret"):
-            info["client_secret"] = self.sealer.open(record["sealed_secret"])
+            try:
+                info["client_secret"] = self.sealer.open(record["sealed_secret"])
+            except ValueError as exc:  # its key was removed from FRESHBOOKS_MCP_SECRET_KEY: register again
+                log.warning("client %s: %s", client_id, exc)
+                return None
         return OAuthClientInformationFull.model_validate(info)
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
@@ -135,8 +140,11 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
 
     async def _metadata_client(self, url: str) -> OAuthClientInformationFull | None:
         cached = await self.store.get("cimd", url)
+        if cached is not None and cached.get("unusable"):
+            return None  # refused a minute ago: do not fetch it again for every request naming it
         document = cached["document"] if cached else await self._fetch_metadata(url)
         if document is None:
+            await self.store.put("cimd", url, {"unusable": True}, ttl=CIMD_RETRY_AFTER)
             return None
         try:
             return OAuthClientInformationFull.model_validate(
