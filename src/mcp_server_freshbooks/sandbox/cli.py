@@ -98,13 +98,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--list-cache", action="store_true", help="answer repeated list queries from a cache (fast, like indexed data)"
     )
-    p.add_argument(
-        "--identities",
-        type=_positive,
-        default=1,
-        help="FreshBooks users, each with its own business and books; /oauth/authorize?login_hint=<n> picks one",
-    )
-    p.add_argument("--redirect-uri", default=None, help="the OAuth redirect URI the sandbox's app accepts")
     p.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback host")
     p.add_argument(
         "--describe",
@@ -113,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("markdown", "json"),
         help="print the contract (endpoints, search keys, includes, sorts, quirks) and exit",
     )
+    p.add_argument(
+        "--identities",
+        type=_positive,
+        default=1,
+        help="FreshBooks users, each with its own business and books; /oauth/authorize?login_hint=<n> picks one",
+    )
+    p.add_argument("--redirect-uri", default=None, help="the OAuth redirect URI the sandbox's app accepts")
     return p
 
 
