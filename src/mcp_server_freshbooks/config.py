@@ -72,13 +72,14 @@ class Settings(BaseModel):
     confirm_writes: Literal["ask", "elicit", "never"] = Field(default="ask", description="FRESHBOOKS_CONFIRM_WRITES")
     # One request's deadline; a write whose reply did not come is looked up again 1.25x this later.
     request_timeout: float = Field(default=30.0, ge=0.1, le=300, description="FRESHBOOKS_REQUEST_TIMEOUT")
-    mcp_http_token: SecretStr | None = Field(default=None, description="FRESHBOOKS_MCP_HTTP_TOKEN")
-    # Hosting for a team (serve --transport http --auth oauth; issue #18)
+    # Hosting for a team (serve --transport http --auth oauth; issue #18); its store is mcp_store below
     mcp_public_url: str | None = Field(default=None, description="FRESHBOOKS_MCP_PUBLIC_URL")
     mcp_secret_key: SecretStr | None = Field(default=None, description="FRESHBOOKS_MCP_SECRET_KEY")
-    mcp_store: str | None = Field(default=None, description="FRESHBOOKS_MCP_STORE")
     mcp_dev_allow_http_cimd: bool = Field(default=False, description="FRESHBOOKS_MCP_DEV_ALLOW_HTTP_CIMD")
     mcp_rate_limit: int = Field(default=120, ge=0, description="FRESHBOOKS_MCP_RATE_LIMIT (per user per minute)")
+    mcp_http_token: SecretStr | None = Field(default=None, description="FRESHBOOKS_MCP_HTTP_TOKEN")
+    # Hosting for a team (issue #18): redis://... shares write locks (and hosted state) between replicas
+    mcp_store: str | None = Field(default=None, description="FRESHBOOKS_MCP_STORE")
 
     @field_validator("api_url", "auth_url")
     @classmethod
@@ -127,7 +128,9 @@ class Settings(BaseModel):
             return KNOWN_TOOLSETS
         unknown = [n for n in names if n not in KNOWN_TOOLSETS]
         if unknown:
-            raise ValueError(f"unknown toolset(s) {', '.join(unknown)}; allowed: {', '.join(KNOWN_TOOLSETS)}, all")
+            raise ValueError(
+                f"unknown toolset(s) {', '.join(unknown)}; allowed: {', '.join(KNOWN_TOOLSETS)}, all"
+            )
         return names
 
     @field_validator("token_file", mode="before")
@@ -142,9 +145,9 @@ class Settings(BaseModel):
         "access_token",
         "refresh_token",
         "client_secret",
-        "mcp_http_token",
         "mcp_secret_key",
         "mcp_public_url",
+        "mcp_http_token",
         "mcp_store",
         "client_id",
         "redirect_uri",
