@@ -21,6 +21,13 @@ async def _sqlite(tmp_path: Path) -> Store:
 # can be started; the contract test is parametrized over this list.
 STORE_FACTORIES: list[tuple[str, StoreFactory]] = [("sqlite", _sqlite)]
 
+try:  # the Redis store's fixtures (tests/hosting/conftest_redis.py, with the redis package)
+    from .conftest_redis import redis_store_factory
+except ImportError:  # pragma: no cover - without the [hosted] extra or before the Redis store exists
+    pass
+else:
+    STORE_FACTORIES.append(("redis", redis_store_factory))
+
 
 @pytest.fixture
 def anyio_backend() -> str:

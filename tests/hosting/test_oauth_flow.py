@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from .conftest import SignedIn, hosted_server, tool
+from mcp_server_freshbooks.hosting.oauth import Lifetimes
+
+from .conftest import STORE_FACTORIES, SignedIn, hosted_server, tool
 
 pytestmark = pytest.mark.anyio
 
@@ -93,3 +96,23 @@ async def test_a_user_with_two_businesses_chooses_one_per_connection(tmp_path: P
         user = await hosted.runtime.store.get("user", str(studio.identity_id))
         assert user is not None
         assert {b["name"] for b in user["businesses"]} == {"Northbeam Studio Ltd.", "Northbeam Labs"}
+
+
+@pytest.mark.parametrize("store_name", [name for name, _ in STORE_FACTORIES])
+async def test_sign_in_refresh_and_revoke_on_every_store(tmp_path: Path, store_name: str) -> None:
+    store = await dict(STORE_FACTORIES)[store_name](tmp_path)
+    async with hosted_server(tmp_path, store=store, lifetimes=Lifetimes(access=2)) as hosted:
+        user = SignedIn(hosted, login_hint=1)
+        async with user.client() as client:
+            await tool(client, "whoami")
+            first = user.storage.tokens
+            await anyio.sleep(2.5)  # the MCP access token expired: the client refreshes it
+            me = await tool(client, "whoami")
+        assert me["business"]["account_id"] == hosted.sandbox.identities[1].account_id
+        assert first is not None and user.storage.tokens is not None
+        assert user.storage.tokens.refresh_token != first.refresh_token
+        info = user.storage.client_info
+        assert info is not None and info.client_secret is not None and first.refresh_token is not None
+        form = {"client_id": info.client_id, "client_secret": info.client_secret, "refresh_token": first.refresh_token}
+        reused = await hosted.browser.post(f"{hosted.url}/token", data={"grant_type": "refresh_token", **form})
+        assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
