@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from mcp_server_freshbooks.freshbooks.locks import KeyedLock
-from mcp_server_freshbooks.hosting.sqlite_store import SQLiteStore
 from mcp_server_freshbooks.hosting.store import Record, Store
 
-from .conftest import SignedIn, hosted_server, tool
+from .conftest import STORE_FACTORIES, SignedIn, hosted_server, tool
 
 pytestmark = pytest.mark.anyio
 
@@ -58,9 +57,10 @@ class CountingStore:
         await self.inner.aclose()
 
 
+@pytest.mark.parametrize("store_name", [name for name, _ in STORE_FACTORIES])
 @pytest.mark.parametrize("stateless", [True, False], ids=["stateless", "sessions"])
-async def test_store_operations_per_tool_call(tmp_path: Path, stateless: bool) -> None:
-    store = CountingStore(SQLiteStore(tmp_path / "hosted.sqlite3"))
+async def test_store_operations_per_tool_call(tmp_path: Path, stateless: bool, store_name: str) -> None:
+    store = CountingStore(await dict(STORE_FACTORIES)[store_name](tmp_path))
     async with hosted_server(tmp_path, store=store, stateless=stateless) as hosted:
         user = SignedIn(hosted, login_hint=0)
         async with user.client() as client:
@@ -74,7 +74,7 @@ async def test_store_operations_per_tool_call(tmp_path: Path, stateless: bool) -
             elapsed = time.perf_counter() - started
         per_call = sum(store.ops.values()) / calls
         print(
-            f"\n[{'stateless' if stateless else 'sessions'}] sign-in + first call: {sign_in} store ops; "
+            f"\n[{store_name}, {'stateless' if stateless else 'sessions'}] sign-in + first call: {sign_in} store ops; "
             f"per tool call: {per_call:.2f} store ops ({dict(store.ops)}), {elapsed / calls * 1000:.1f} ms"
         )
         # One lookup of the access token's hash per HTTP request; FreshBooks tokens are read once per process.
