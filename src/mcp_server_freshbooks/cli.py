@@ -1,4 +1,4 @@
-"""Command line: `mcp-server-freshbooks [serve|sandbox|tools|call|demo|auth|doctor] ...`.
+"""Command line: `mcp-server-freshbooks [serve|sandbox|tools|call|demo|auth|doctor|users] ...`.
 
 `serve` (the MCP server over stdio) is the default. Heavy imports happen inside the commands so
 `--help` and start-up stay fast. Only this module prints to stdout outside the protocol.
@@ -16,7 +16,7 @@ from typing import Any
 from . import __version__
 from .config import KNOWN_TOOLSETS, LOG_LEVELS, ConfigError, Settings, load_log_level, load_settings, parse_log_level
 
-COMMANDS = ("serve", "sandbox", "tools", "call", "demo", "auth", "doctor")
+COMMANDS = ("serve", "sandbox", "tools", "call", "demo", "auth", "doctor", "users")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
     serve.add_argument("--stateless", action="store_true", help="stateless HTTP, for replicas behind a load balancer")
+    serve.add_argument(
+        "--auth",
+        choices=["token", "oauth"],
+        default="token",
+        help="HTTP auth: token (one user, FRESHBOOKS_MCP_HTTP_TOKEN; default) or oauth (a team: MCP sign-in "
+        "with FreshBooks, per-user books; see README 'Hosting for a team')",
+    )
 
     sub.add_parser(
         "sandbox", help="serve the FreshBooks-compatible sandbox API on loopback (see `sandbox --help`)", add_help=False
@@ -87,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         add_auth_subcommands(sub)
         add_doctor_subcommand(sub)
+    from .hosting.users_cli import add_users_subcommand
+
+    add_users_subcommand(sub)
     return parser
 
 
@@ -106,6 +116,11 @@ def _serve(args: argparse.Namespace) -> int:
     from .server import build_server
 
     settings = _settings(args)
+    if args.transport == "http" and args.auth == "oauth":
+        from .http_transport import run_oauth_http
+
+        run_oauth_http(settings, host=args.host, port=args.port, stateless=args.stateless, demo=args.demo)
+        return 0
     server = build_server(settings, demo=args.demo)
     if args.transport == "http":
         from .http_transport import run_http

@@ -72,7 +72,14 @@ class Settings(BaseModel):
     confirm_writes: Literal["ask", "elicit", "never"] = Field(default="ask", description="FRESHBOOKS_CONFIRM_WRITES")
     # One request's deadline; a write whose reply did not come is looked up again 1.25x this later.
     request_timeout: float = Field(default=30.0, ge=0.1, le=300, description="FRESHBOOKS_REQUEST_TIMEOUT")
+    # Hosting for a team (serve --transport http --auth oauth; issue #18); its store is mcp_store below
+    mcp_public_url: str | None = Field(default=None, description="FRESHBOOKS_MCP_PUBLIC_URL")
+    mcp_secret_key: SecretStr | None = Field(default=None, description="FRESHBOOKS_MCP_SECRET_KEY")
+    mcp_dev_allow_http_cimd: bool = Field(default=False, description="FRESHBOOKS_MCP_DEV_ALLOW_HTTP_CIMD")
+    mcp_rate_limit: int = Field(default=120, ge=0, description="FRESHBOOKS_MCP_RATE_LIMIT (per user per minute)")
     mcp_http_token: SecretStr | None = Field(default=None, description="FRESHBOOKS_MCP_HTTP_TOKEN")
+    # Hosting for a team (issue #18): redis://... shares write locks (and hosted state) between replicas
+    mcp_store: str | None = Field(default=None, description="FRESHBOOKS_MCP_STORE")
 
     @field_validator("api_url", "auth_url")
     @classmethod
@@ -82,7 +89,17 @@ class Settings(BaseModel):
             raise ValueError("must start with http:// or https://")
         return value
 
-    @field_validator("read_only", "dynamic_toolsets", mode="before")
+    @field_validator("mcp_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+            raise ValueError("must be the https:// URL users reach (no path query or fragment)")
+        return value
+
+    @field_validator("read_only", "dynamic_toolsets", "mcp_dev_allow_http_cimd", mode="before")
     @classmethod
     def _bool(cls, value: Any) -> bool:
         return _parse_bool(value)
@@ -128,7 +145,10 @@ class Settings(BaseModel):
         "access_token",
         "refresh_token",
         "client_secret",
+        "mcp_secret_key",
+        "mcp_public_url",
         "mcp_http_token",
+        "mcp_store",
         "client_id",
         "redirect_uri",
         "account_id",
@@ -144,7 +164,7 @@ class Settings(BaseModel):
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields changed (CLI flags), validated like the environment."""
         data = self.model_dump()
-        for key in ("access_token", "refresh_token", "client_secret", "mcp_http_token"):
+        for key in ("access_token", "refresh_token", "client_secret", "mcp_http_token", "mcp_secret_key"):
             secret = getattr(self, key)
             data[key] = secret.get_secret_value() if secret is not None else None
         data.update({k: v for k, v in changes.items() if v is not None})

@@ -7,6 +7,8 @@
 * The token is `FRESHBOOKS_MCP_HTTP_TOKEN`, at least 32 characters. On loopback, if it is unset, a random
   one is generated and printed once to stderr. Binding any other address without a token is refused.
 * `stateless=True` -> `stateless_http=True`: no session state, so replicas behind any load balancer work.
+* `auth="oauth"` (hosting for a team, issue #18) replaces the shared token by the MCP authorization flow
+  with FreshBooks as the sign-in: see `hosting/__init__.py` and `hosting/app.py`.
 """
 
 from __future__ import annotations
@@ -201,6 +203,35 @@ def _uvicorn_log_config() -> dict[str, Any]:
             "uvicorn.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
         },
     }
+
+
+def run_oauth_http(settings: Settings, *, host: str, port: int, stateless: bool, demo: bool = False) -> None:
+    """Serve the hosted (multi-user, MCP-authorization) server until interrupted."""
+    import uvicorn
+
+    try:
+        import cryptography  # noqa: F401
+    except ImportError:
+        raise HttpTransportError(
+            "--auth oauth encrypts FreshBooks tokens with `cryptography`: pip install 'mcp-server-freshbooks[hosted]'"
+        ) from None
+    from .hosting.app import HostedRuntime, build_oauth_app
+    from .server import build_server
+
+    if demo:
+        raise HttpTransportError("--demo serves the embedded sandbox's one user; it cannot be used with --auth oauth")
+    runtime = HostedRuntime.from_settings(settings, host=host, port=port)
+    server = build_server(settings, hosted=runtime)
+    app = build_oauth_app(server, runtime, host=host, stateless=stateless)
+    sys.stderr.write(
+        f"Serving MCP for a team at {runtime.provider.resource_url} (bound to {host}:{port}, stateless={stateless}, "
+        f"store={runtime.store!r}); FreshBooks redirect URI: {runtime.provider.callback_url}\n"
+    )
+    sys.stderr.flush()
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=_uvicorn_log_config(), access_log=False, proxy_headers=True
+    )
+    uvicorn.Server(config).run()
 
 
 def run_http(server: MCPServer, settings: Settings, *, host: str, port: int, stateless: bool) -> None:

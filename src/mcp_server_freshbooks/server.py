@@ -379,8 +379,12 @@ def build_server(
     sandbox: Any = None,
     transport: httpx.AsyncBaseTransport | None = None,
     token_source: TokenSource | None = None,
+    hosted: Any = None,
 ) -> MCPServer[AppState]:
     """The MCP server for these settings.
+
+    `hosted` (a `hosting.app.HostedRuntime`) serves many users: each request's FreshBooks client is the
+    signed-in user's (from the MCP access token), and the runtime is closed with the server.
 
     `demo=True` embeds a seeded sandbox in-process (no port, no credentials). Tests pass their own
     `sandbox` (a `Sandbox` instance) to inspect its books, or a `transport`/`token_source`.
@@ -391,6 +395,14 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        if hosted is not None:
+            from .hosting.books import HostedAppState
+
+            try:
+                yield HostedAppState(settings, hosted.books)
+            finally:
+                await hosted.aclose()
+            return
         async with open_client() as (client, sb):
             yield AppState(settings=settings, fb=client, sandbox=sb)
 

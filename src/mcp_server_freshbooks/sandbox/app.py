@@ -42,6 +42,10 @@ class Sandbox:
         self.business_id: int = rng.randint(100000, 999999)
         self.business_uuid: str = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         self.business_name: str = "Northbeam Studio Ltd."
+        # Who signs in (GET /users/me); MultiSandbox gives its other identities their own names.
+        self.owner_first_name, self.owner_last_name = "Morgan", "Reyes"
+        self.owner_email = "morgan@northbeam.example.com"
+        self.also_owns: list[Sandbox] = []  # other businesses (with their own books) of the same owner
         self.identity_id: int = rng.randint(1000000, 9999999)
         self.membership_id: int = rng.randint(100000, 999999)
         self.staff_id: int = 1  # the owner's staff id: the value FreshBooks uses for expense staffid

@@ -12,6 +12,7 @@ import re
 import socket
 import sys
 from datetime import date
+from typing import Any
 
 import uvicorn
 
@@ -112,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("markdown", "json"),
         help="print the contract (endpoints, search keys, includes, sorts, quirks) and exit",
     )
+    p.add_argument(
+        "--identities",
+        type=_positive,
+        default=1,
+        help="FreshBooks users, each with its own business and books; /oauth/authorize?login_hint=<n> picks one",
+    )
+    p.add_argument("--redirect-uri", default=None, help="the OAuth redirect URI the sandbox's app accepts")
     return p
 
 
@@ -153,7 +161,7 @@ def _options(args: argparse.Namespace) -> SandboxOptions:
     )
 
 
-def _announce(sandbox: Sandbox, base_url: str) -> None:
+def _announce(sandbox: Any, base_url: str) -> None:
     _say(f"FreshBooks sandbox listening on {base_url}")
     _say(f"base_url={base_url}")
     _say(f"access_token={sandbox.access_token}")
@@ -163,9 +171,13 @@ def _announce(sandbox: Sandbox, base_url: str) -> None:
     _say(f"oauth_client_id={sandbox.oauth_client_id}")
     _say(f"oauth_client_secret={sandbox.oauth_client_secret}")
     _say(f"redirect_uri={sandbox.redirect_uri}")
+    for n, sb in enumerate(getattr(sandbox, "identities", [])):
+        _say(
+            f"identity_{n}=login_hint {n}: {sb.owner_email}, account_id {sb.account_id}, business {sb.business_name!r}"
+        )
 
 
-def _serve(sandbox: Sandbox, host: str, sock: socket.socket, family: socket.AddressFamily) -> None:
+def _serve(sandbox: Any, host: str, sock: socket.socket, family: socket.AddressFamily) -> None:
     port = sock.getsockname()[1]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     base_url = f"http://{shown}:{port}"
@@ -206,7 +218,15 @@ def run_sandbox_cli(argv: list[str]) -> int:
         )
         return 2
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    sandbox = Sandbox(_options(args))
+    sandbox: Any
+    if args.identities > 1:
+        from .multi import MultiSandbox
+
+        sandbox = MultiSandbox(_options(args), args.identities, redirect_uri=args.redirect_uri)
+    else:
+        sandbox = Sandbox(_options(args))
+        if args.redirect_uri:
+            sandbox.redirect_uri = args.redirect_uri
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
     # without it Nagle holds each reply's body until the client's delayed ACK (~40 ms a request).

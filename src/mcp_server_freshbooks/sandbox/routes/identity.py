@@ -48,6 +48,12 @@ def _memberships_and_groups(sb: Sandbox) -> tuple[list[JSON], list[JSON]]:
     ]
     group = {"group_id": 7654, "role": "owner", "identity_id": sb.identity_id, "business_id": sb.business_id}
     groups: list[JSON] = [{"id": sb.identity_id, **group, "active": True}]
+    for n, owned in enumerate(sb.also_owns, 1):  # MultiSandbox: more businesses with books of this owner
+        memberships.append(
+            {"id": owned.membership_id, "role": "owner", "unacknowledged_change": False, "business": _business(owned)}
+        )
+        owned_group = {"group_id": 7654 + 10 * n, "role": "owner", "identity_id": sb.identity_id}
+        groups.append({"id": sb.identity_id + 10 * n, **owned_group, "business_id": owned.business_id, "active": True})
     if sb.options.two_businesses:
         other_id = sb.business_id + 1
         other = {
@@ -73,9 +79,9 @@ def _profile(sb: Sandbox, created: str) -> JSON:
         "id": sb.identity_id,
         "identity_id": sb.identity_id,
         "identity_uuid": str(uuid.UUID(int=sb.identity_id * 104729, version=4)),
-        "first_name": "Morgan",
-        "last_name": "Reyes",
-        "email": "morgan@northbeam.example.com",
+        "first_name": sb.owner_first_name,
+        "last_name": sb.owner_last_name,
+        "email": sb.owner_email,
         "language": "en",
         "confirmed_at": created,
         "created_at": created,
@@ -83,8 +89,8 @@ def _profile(sb: Sandbox, created: str) -> JSON:
         "setup_complete": True,
         "profile": {
             "setup_complete": True,
-            "first_name": "Morgan",
-            "last_name": "Reyes",
+            "first_name": sb.owner_first_name,
+            "last_name": sb.owner_last_name,
             "phone_number": None,
             "address": None,
             "professions": [],
