@@ -73,6 +73,8 @@ class Settings(BaseModel):
     # One request's deadline; a write whose reply did not come is looked up again 1.25x this later.
     request_timeout: float = Field(default=30.0, ge=0.1, le=300, description="FRESHBOOKS_REQUEST_TIMEOUT")
     mcp_http_token: SecretStr | None = Field(default=None, description="FRESHBOOKS_MCP_HTTP_TOKEN")
+    # Hosting for a team (issue #18): redis://... shares write locks (and hosted state) between replicas
+    mcp_store: str | None = Field(default=None, description="FRESHBOOKS_MCP_STORE")
 
     @field_validator("api_url", "auth_url")
     @classmethod
@@ -129,6 +131,7 @@ class Settings(BaseModel):
         "refresh_token",
         "client_secret",
         "mcp_http_token",
+        "mcp_store",
         "client_id",
         "redirect_uri",
         "account_id",

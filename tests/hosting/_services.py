@@ -67,7 +67,7 @@ def need_module(name: str) -> None:
 
     if importlib.util.find_spec(name) is not None:
         return
-    message = f"the {name} package is not installed: pip install -e '.[test,hosted]'"
+    message = f"the {name} package is not installed: pip install -e '.[test]'"
     if in_ci():
         pytest.fail(message + " - CI=true, so this is a failure, not a skip", pytrace=False)
     pytest.skip(message)
@@ -161,7 +161,7 @@ pid {folder}/nginx.pid;
 error_log {folder}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-    access_log off;
+    {access_log}
     client_body_temp_path {folder}/body;
     proxy_temp_path {folder}/proxy;
     fastcgi_temp_path {folder}/fastcgi;
@@ -198,10 +198,20 @@ class Nginx:
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
+    def upstreams_used(self) -> list[str]:
+        """The upstream address of each logged request, in order (needs `access_log=True`)."""
+        path = self.folder / "access.log"
+        if not path.exists():
+            return []
+        return [line.split()[0] for line in path.read_text().splitlines() if line.strip()]
+
 
 @contextlib.contextmanager
-def nginx_proxy(upstream_ports: list[int], binary: str | None = None) -> Iterator[Nginx]:
-    """nginx on a free loopback port, round-robin over the upstreams, no buffering (streamed replies)."""
+def nginx_proxy(upstream_ports: list[int], binary: str | None = None, *, access_log: bool = False) -> Iterator[Nginx]:
+    """nginx on a free loopback port, round-robin over the upstreams, no buffering (streamed replies).
+
+    `access_log`: write ``<upstream address> <method> <uri> <status>`` per request to `Nginx.access_log`.
+    """
     binary = binary or which("nginx")
     if binary is None:
         raise ServiceUnavailableError("nginx is not installed (apt-get install nginx-light)")
@@ -211,7 +221,13 @@ def nginx_proxy(upstream_ports: list[int], binary: str | None = None) -> Iterato
             port = free_port()
             servers = "\n".join(f"        server {HOST}:{p} max_fails=0;" for p in upstream_ports)
             conf = folder / "nginx.conf"
-            conf.write_text(NGINX_CONF.format(folder=tmp, servers=servers, host=HOST, port=port))
+            log_line = (
+                f"log_format upstream '$upstream_addr $request_method $request_uri $status'; "
+                f"access_log {tmp}/access.log upstream;"
+                if access_log
+                else "access_log off;"
+            )
+            conf.write_text(NGINX_CONF.format(folder=tmp, servers=servers, host=HOST, port=port, access_log=log_line))
             proc = subprocess.Popen(
                 [binary, "-p", tmp, "-c", str(conf), "-e", str(folder / "error.log")],
                 stdin=subprocess.DEVNULL,

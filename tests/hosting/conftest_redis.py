@@ -1,13 +1,20 @@
 """Fixtures for the Redis store tests: one private redis-server per test session, a fresh prefix per test.
 
 Imported by the test modules that use them (`from .conftest_redis import redis_url, store_pair`),
-so this file does not collide with a `conftest.py` of the OAuth side.
+so this file does not collide with the `conftest.py` of the OAuth side. `redis_store_factory` is
+the entry for that conftest's STORE_FACTORIES list (the shared store contract test):
+
+    from .conftest_redis import redis_store_factory
+    STORE_FACTORIES.append(("redis", redis_store_factory))
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -15,20 +22,39 @@ from mcp_server_freshbooks.hosting.redis_store import RedisStore
 
 from ._services import need, need_module, redis_server
 
+_server: list[str] = []
+_stack = contextlib.ExitStack()
+atexit.register(_stack.close)
 
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
+
+def shared_redis_url() -> str:
+    """The session's redis-server (started on first use, stopped at exit); skips or fails like `need`."""
+    if not _server:
+        binary = need("redis-server")
+        need_module("redis")
+        _server.append(_stack.enter_context(redis_server(binary)).url)
+    return _server[0]
+
+
+def new_prefix() -> str:
+    return f"fbmcp-test-{secrets.token_hex(4)}:"
+
+
+async def redis_store_factory(tmp_path: Path) -> RedisStore:
+    """A RedisStore of its own prefix on the session's redis-server (for STORE_FACTORIES)."""
+    return RedisStore.from_url(shared_redis_url(), prefix=new_prefix())
+
+
+@pytest.fixture
+def redis_url() -> str:
     """A redis-server of our own on a free loopback port (skipped without redis-server, failed in CI)."""
-    binary = need("redis-server")
-    need_module("redis")
-    with redis_server(binary) as server:
-        yield server.url
+    return shared_redis_url()
 
 
 @pytest.fixture
 def prefix() -> str:
     """A key prefix of this test's own, so tests sharing the server never see each other's keys."""
-    return f"fbmcp-test-{secrets.token_hex(4)}:"
+    return new_prefix()
 
 
 @pytest.fixture
