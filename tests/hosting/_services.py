@@ -170,6 +170,9 @@ http {{
     upstream mcp_replicas {{
 {servers}
         keepalive 64;
+        # below uvicorn's 5 s keep-alive: nginx never reuses a connection the replica is closing (the
+        # POST would fail with 502, and a tool call must never be re-sent to another replica)
+        keepalive_timeout 4s;
     }}
     server {{
         listen {host}:{port};

@@ -92,6 +92,41 @@ async def test_wait_timeout_raises_and_frees_the_keys_taken_meanwhile(store_pair
             pass
 
 
+async def test_keys_taken_first_stay_held_while_a_later_key_is_waited_for_past_the_lease(
+    redis_url: str, prefix: str
+) -> None:
+    a, b, c = (RedisStore.from_url(redis_url, prefix=prefix, lease=0.6) for _ in range(3))
+    try:
+        release_k2 = asyncio.Event()
+        got: list[tuple[str, ...]] = []
+
+        async def first() -> None:
+            async with a.locks.hold("k2"):
+                await release_k2.wait()
+
+        async def second() -> None:
+            async with b.locks.hold("k1", "k2", wait=10) as held:
+                assert held.may_adopt()
+                got.append(held.keys)
+
+        holder = asyncio.create_task(first())
+        await asyncio.sleep(0.1)
+        waiter = asyncio.create_task(second())
+        await asyncio.sleep(1.5)  # 2.5 leases: k1 (taken first) is renewed while k2 is waited for
+        with pytest.raises(LockTimeoutError):
+            async with c.locks.hold("k1", wait=0.1):
+                pass
+        assert not got
+        release_k2.set()
+        await holder
+        await asyncio.wait_for(waiter, 5)
+        assert got == [("k1", "k2")]
+    finally:
+        await a.aclose()
+        await b.aclose()
+        await c.aclose()
+
+
 async def test_unsettled_marks_are_seen_across_replicas_until_they_run_out(store_pair: Pair) -> None:
     a, b = store_pair
     async with a.locks.hold("invoice:7") as first:
@@ -164,12 +199,12 @@ def _holder(redis_url: str, prefix: str, lease: float, key: str) -> tuple[subpro
 
 
 async def test_a_dead_replicas_lock_expires_after_its_lease(redis_url: str, prefix: str) -> None:
-    proc, token = await asyncio.to_thread(_holder, redis_url, prefix, 0.6, "invoice:9")
+    proc, token = await asyncio.to_thread(_holder, redis_url, prefix, 1.5, "invoice:9")
     store = RedisStore.from_url(redis_url, prefix=prefix)
     try:
         assert await store.locks.holders("invoice:9") == {"invoice:9": token}
-        with pytest.raises(LockTimeoutError):  # alive (renewing past its 0.6 s lease): still held
-            async with store.locks.hold("invoice:9", wait=1.0):
+        with pytest.raises(LockTimeoutError):  # alive (renewing past its 1.5 s lease): still held
+            async with store.locks.hold("invoice:9", wait=2.0):
                 pass
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(5)
@@ -177,7 +212,7 @@ async def test_a_dead_replicas_lock_expires_after_its_lease(redis_url: str, pref
         async with store.locks.hold("invoice:9", wait=5) as held:
             waited = time.monotonic() - started
             assert held.may_adopt()
-        assert waited < 1.5  # free again within one lease of its last renewal
+        assert waited < 2.5  # free again within one lease of its last renewal
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -189,7 +224,7 @@ async def test_a_holder_whose_lease_ran_out_cannot_release_the_next_holders_lock
     leaves: the new holder keeps its lock, learns of the stalled write's mark, and the stalled one
     knows it lost its lease."""
     proc, stalled_token = await asyncio.to_thread(_holder, redis_url, prefix, 0.6, "invoice:10")
-    store = RedisStore.from_url(redis_url, prefix=prefix, lease=0.6)
+    store = RedisStore.from_url(redis_url, prefix=prefix, lease=3.0)
     try:
         os.kill(proc.pid, signal.SIGSTOP)
         async with store.locks.hold("invoice:10", wait=5) as held:
@@ -203,7 +238,7 @@ async def test_a_holder_whose_lease_ran_out_cannot_release_the_next_holders_lock
             # still ours: its compare-and-delete did not touch our token
             assert await store.locks.holders("invoice:10") == {"invoice:10": held.token}  # type: ignore[attr-defined]
             assert held.token != stalled_token  # type: ignore[attr-defined]
-            await asyncio.sleep(0.5)  # a renewal (every lease/3) sees the stalled write's mark
+            await asyncio.sleep(1.5)  # a renewal (every lease/3) sees the stalled write's mark
             assert not held.may_adopt()
         assert await store.locks.holders("invoice:10") == {"invoice:10": None}
     finally:

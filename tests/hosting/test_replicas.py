@@ -21,6 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import anyio
 import httpx
 import httpx2
 import pytest
@@ -125,7 +126,8 @@ async def _pay_in_parallel(clients: list[Client], calls: int, args: dict[str, An
         assert "Traceback" not in text and "Unexpected server error" not in text, text
         return bool(result.is_error), text
 
-    return list(await asyncio.gather(*(one(clients[i % len(clients)]) for i in range(calls))))
+    with anyio.fail_after(120):  # a lost reply must fail the test, not hang it
+        return list(await asyncio.gather(*(one(clients[i % len(clients)]) for i in range(calls))))
 
 
 @pytest.fixture

@@ -1,14 +1,17 @@
 """`KeyedLock` across replicas, backed by Redis: leases, renewal, fencing, unsettled-write marks.
 
-Keys live under the store's prefix: ``<prefix>lock:<key>`` holds the holder's random token with a
-lease (``PX``); ``<prefix>unsettled:<key>`` is a hash ``token -> expiry`` (Redis server milliseconds)
-of writes that gave up with an unknown outcome and may still land until then.
+Keys live under the store's prefix: ``<prefix>lock:<digest>`` holds the holder's random token with a
+lease (``PX``); ``<prefix>unsettled:<digest>`` is a hash ``token -> expiry`` (Redis server
+milliseconds) of writes that gave up with an unknown outcome and may still land until then. The
+digest is a SHA-256 of the lock key, so client emails and names in keys (``client-identity:...``) are
+not stored in Redis, nor logged (logs name the kind of key only).
 
 - **hold**: one Lua call per attempt takes the remaining keys in sorted order (``SET NX PX`` each,
   stopping at the first that is held by someone else) and, once all are held, reads the unsettled
   marks of every key at that instant (the hold's `since`, on the Redis clock every replica shares).
   Waiting retries with jittered backoff until `wait` elapses (`LockTimeoutError`). Keys already
-  taken stay held while later ones are waited for: the sorted order makes that deadlock-free.
+  taken stay held (and renewed) while later ones are waited for: the sorted order makes that
+  deadlock-free.
 - **renewal**: while held, a task extends each lease every third of it, only where the key still
   holds our token. If a lease was lost (the process stalled longer than the lease, or Redis lost
   the key), the hold is marked lost: `may_adopt` is False from then on and a warning is logged.
@@ -23,12 +26,14 @@ of writes that gave up with an unknown outcome and may still land until then.
   hold's own lease was lost.
 
 A dead replica's keys are free again after one lease (default 15 s); its unsettled marks, if it
-wrote any before dying, run their own course.
+wrote any before dying, run their own course. Every script touches several keys, so this needs one
+Redis (or a primary with replicas), not Redis Cluster.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
 import secrets
@@ -130,6 +135,11 @@ return freed
 """
 
 
+def _kinds(keys: tuple[str, ...]) -> str:
+    """What the keys are about, without their values (emails, names): ``invoice, create``."""
+    return ", ".join(sorted({k.rsplit("|", 1)[-1].split(":", 1)[0] for k in keys}))
+
+
 class RedisHeld:
     """What one hold knows: its keys, token, start on the Redis clock, and what it has seen since."""
 
@@ -140,6 +150,7 @@ class RedisHeld:
         self.since_ms = 0
         self.marks_seen = False  # another holder's unsettled write may land while we hold the keys
         self.lost = False  # a lease ran out: someone else may have held a key meanwhile
+        self.taken = 0  # how many of the keys (in order) are held so far
         self._mark_until: float | None = None  # monotonic deadline of our own unsettled write
         self._mark_tasks: set[asyncio.Task[int]] = set()
 
@@ -191,18 +202,23 @@ class RedisKeyedLock:
         self._renew = redis.register_script(_RENEW)
         self._mark_release = redis.register_script(_MARK_RELEASE)
 
+    @staticmethod
+    def _digest(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
+
     def lock_key(self, key: str) -> str:
-        return f"{self._prefix}lock:{key}"
+        return f"{self._prefix}lock:{self._digest(key)}"
 
     def unsettled_key(self, key: str) -> str:
-        return f"{self._prefix}unsettled:{key}"
+        return f"{self._prefix}unsettled:{self._digest(key)}"
 
     @property
     def _lease_ms(self) -> int:
         return max(1, int(self.lease * 1000))
 
-    def _all_keys(self, held: RedisHeld) -> list[str]:
-        return [self.lock_key(k) for k in held.keys] + [self.unsettled_key(k) for k in held.keys]
+    def _all_keys(self, held: RedisHeld, count: int | None = None) -> list[str]:
+        keys = held.keys if count is None else held.keys[:count]
+        return [self.lock_key(k) for k in keys] + [self.unsettled_key(k) for k in keys]
 
     async def _mark(self, held: RedisHeld, *, release: bool) -> int:
         ms = held._mark_ms()
@@ -211,7 +227,7 @@ class RedisKeyedLock:
         try:
             freed = await self._mark_release(keys=self._all_keys(held), args=[held.token, ms, 1 if release else 0])
         except Exception:
-            log.warning("could not write to the lock store for %s", ", ".join(held.keys), exc_info=True)
+            log.warning("could not write to the lock store for %s", _kinds(held.keys), exc_info=True)
             if release:
                 raise
             return 0
@@ -228,6 +244,7 @@ class RedisKeyedLock:
             result = await self._acquire(keys=todo + unsettled, args=[held.token, self._lease_ms, len(todo)])
             got, now_ms, marks = (int(x) for x in result)
             taken += got
+            held.taken = taken
             if taken == len(lock_keys):
                 held.since_ms = now_ms
                 held.marks_seen = marks > 0
@@ -240,26 +257,31 @@ class RedisKeyedLock:
             await asyncio.sleep(sleep)
             pause = min(self._poll[1], pause * 2)
 
-    async def _keep(self, held: RedisHeld, taken: asyncio.Event) -> None:
-        """Renew the leases every third of a lease while held; note lost leases and new marks."""
+    async def _keep(self, held: RedisHeld) -> None:
+        """Renew the leases of the keys taken so far every third of a lease; note lost leases and new marks.
+
+        Runs while later keys are still waited for too, so the first keys do not lapse meanwhile.
+        """
         interval = self.lease / 3
-        await taken.wait()
         while True:
             await asyncio.sleep(interval)
+            count, since = held.taken, held.since_ms  # since is 0 until every key is taken
+            if not count:
+                continue
             try:
                 lost, marks = await self._renew(
-                    keys=self._all_keys(held), args=[held.token, self._lease_ms, held.since_ms]
+                    keys=self._all_keys(held, count), args=[held.token, self._lease_ms, since]
                 )
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.warning("could not renew the lease on %s", ", ".join(held.keys), exc_info=True)
+                log.warning("could not renew the lease on %s", _kinds(held.keys), exc_info=True)
                 continue
-            if int(marks):
+            if int(marks) and since:
                 held.marks_seen = True
             if int(lost) and not held.lost:
                 held.lost = True
-                log.warning("the lease on %s ran out while held; not adopting lookups", ", ".join(held.keys))
+                log.warning("the lease on %s ran out while held; not adopting lookups", _kinds(held.keys))
 
     async def _partial_release(self, held: RedisHeld) -> None:
         # Only our own tokens are deleted, so releasing keys we never took is harmless.
@@ -269,7 +291,7 @@ class RedisKeyedLock:
     async def _hold(self, keys: tuple[str, ...], wait: float | None) -> AsyncIterator[Held]:
         held = RedisHeld(self, keys, secrets.token_hex(16))
         taken = asyncio.Event()
-        keeper = asyncio.get_running_loop().create_task(self._keep(held, taken))
+        keeper = asyncio.get_running_loop().create_task(self._keep(held))
         try:
             try:
                 await self._take(held, wait)
@@ -290,7 +312,7 @@ class RedisKeyedLock:
         freed = await self._mark(held, release=True)
         if freed < len(held.keys) and not held.lost:
             held.lost = True
-            log.warning("the lease on %s had run out before release", ", ".join(held.keys))
+            log.warning("the lease on %s had run out before release", _kinds(held.keys))
 
     def hold(self, *keys: str, wait: float | None = None) -> AbstractAsyncContextManager[Held]:
         return self._hold(tuple(sorted(set(keys))), wait)
