@@ -6,7 +6,9 @@ milliseconds) of writes that gave up with an unknown outcome and may still land 
 digest is a SHA-256 of the lock key, so client emails and names in keys (``client-identity:...``) are
 not stored in Redis, nor logged (logs name the kind of key only).
 
-- **hold**: one Lua call per attempt takes the remaining keys in sorted order (``SET NX PX`` each,
+- **hold**: first in this process (an `InProcessKeyedLock`: first come, first served, and only one
+  waiter per key and process asks Redis), then in Redis: one Lua call per attempt takes the
+  remaining keys in sorted order (``SET NX PX`` each,
   stopping at the first that is held by someone else) and, once all are held, reads the unsettled
   marks of every key at that instant (the hold's `since`, on the Redis clock every replica shares).
   Waiting retries with jittered backoff until `wait` elapses (`LockTimeoutError`). Keys already
@@ -42,7 +44,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from mcp_server_freshbooks.freshbooks.locks import Held, LockTimeoutError
+from mcp_server_freshbooks.freshbooks.locks import Held, InProcessKeyedLock, LockTimeoutError
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -190,7 +192,7 @@ class RedisKeyedLock:
         *,
         prefix: str = "fbmcp:",
         lease: float = 15.0,
-        poll: tuple[float, float] = (0.005, 0.1),
+        poll: tuple[float, float] = (0.005, 0.05),
     ) -> None:
         if lease <= 0:
             raise ValueError("lease must be positive")
@@ -198,6 +200,7 @@ class RedisKeyedLock:
         self._prefix = prefix
         self.lease = lease
         self._poll = poll
+        self._local = InProcessKeyedLock()
         self._acquire = redis.register_script(_ACQUIRE)
         self._renew = redis.register_script(_RENEW)
         self._mark_release = redis.register_script(_MARK_RELEASE)
@@ -289,6 +292,15 @@ class RedisKeyedLock:
 
     @asynccontextmanager
     async def _hold(self, keys: tuple[str, ...], wait: float | None) -> AsyncIterator[Held]:
+        # In-process waiters queue fairly on a local lock; only the one at the front polls Redis.
+        deadline = None if wait is None else time.monotonic() + wait
+        async with self._local.hold(*keys, wait=wait):
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            async with self._hold_shared(keys, left) as held:
+                yield held
+
+    @asynccontextmanager
+    async def _hold_shared(self, keys: tuple[str, ...], wait: float | None) -> AsyncIterator[Held]:
         held = RedisHeld(self, keys, secrets.token_hex(16))
         taken = asyncio.Event()
         keeper = asyncio.get_running_loop().create_task(self._keep(held))
