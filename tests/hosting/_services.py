@@ -210,18 +210,22 @@ class Nginx:
 
 
 @contextlib.contextmanager
-def nginx_proxy(upstream_ports: list[int], binary: str | None = None, *, access_log: bool = False) -> Iterator[Nginx]:
+def nginx_proxy(
+    upstream_ports: list[int], binary: str | None = None, *, access_log: bool = False, port: int | None = None
+) -> Iterator[Nginx]:
     """nginx on a free loopback port, round-robin over the upstreams, no buffering (streamed replies).
 
     `access_log`: write ``<upstream address> <method> <uri> <status>`` per request to `Nginx.access_log`.
+    `port`: listen there (when the public URL had to be known first, as for OAuth), else a free one.
     """
     binary = binary or which("nginx")
     if binary is None:
         raise ServiceUnavailableError("nginx is not installed (apt-get install nginx-light)")
     with tempfile.TemporaryDirectory(prefix="fbmcp-nginx-") as tmp:
         folder = Path(tmp)
+        fixed = port
         for attempt in range(5):
-            port = free_port()
+            port = fixed or free_port()
             servers = "\n".join(f"        server {HOST}:{p} max_fails=0;" for p in upstream_ports)
             conf = folder / "nginx.conf"
             log_line = (
@@ -258,11 +262,17 @@ def nginx_proxy(upstream_ports: list[int], binary: str | None = None, *, access_
 class SandboxProcess:
     base_url: str
     access_token: str
+    announced: dict[str, str] = field(default_factory=dict)  # every key=value line it printed at start
 
 
 @contextlib.contextmanager
-def sandbox_process(*, today: date, args: tuple[str, ...] = ()) -> Iterator[SandboxProcess]:
-    """The sandbox as its own process on a free loopback port (``sandbox --port 0``)."""
+def sandbox_process(
+    *, today: date, args: tuple[str, ...] = (), wait_for: tuple[str, ...] = ()
+) -> Iterator[SandboxProcess]:
+    """The sandbox as its own process on a free loopback port (``sandbox --port 0``).
+
+    Start-up ends once it printed ``base_url``, ``access_token`` and each of `wait_for` (e.g. ``identity_1``).
+    """
     argv = [sys.executable, "-m", "mcp_server_freshbooks.sandbox", "--port", "0", "--today", today.isoformat(), *args]
     proc = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True
@@ -271,14 +281,14 @@ def sandbox_process(*, today: date, args: tuple[str, ...] = ()) -> Iterator[Sand
         values: dict[str, str] = {}
         deadline = time.monotonic() + 60
         assert proc.stdout is not None
-        while not {"base_url", "access_token"} <= values.keys():
+        while not {"base_url", "access_token", *wait_for} <= values.keys():
             line = proc.stdout.readline()
             if not line or time.monotonic() > deadline:
                 raise RuntimeError("the sandbox did not start")
             key, _, value = line.strip().partition("=")
             if value:
                 values[key] = value
-        yield SandboxProcess(values["base_url"], values["access_token"])
+        yield SandboxProcess(values["base_url"], values["access_token"], values)
     finally:
         stop(proc)
 
