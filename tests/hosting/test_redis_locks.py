@@ -226,24 +226,28 @@ async def test_a_holder_whose_lease_ran_out_cannot_release_the_next_holders_lock
     proc, stalled_token = await asyncio.to_thread(_holder, redis_url, prefix, 0.6, "invoice:10")
     store = RedisStore.from_url(redis_url, prefix=prefix, lease=3.0)
     try:
-        os.kill(proc.pid, signal.SIGSTOP)
-        async with store.locks.hold("invoice:10", wait=5) as held:
-            assert held.may_adopt()
-            os.kill(proc.pid, signal.SIGCONT)
-            assert proc.stdin is not None and proc.stdout is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-            report = json.loads(await asyncio.to_thread(proc.stdout.readline))
-            assert report == {"lost": True, "may_adopt": False}
-            # still ours: its compare-and-delete did not touch our token
-            assert await store.locks.holders("invoice:10") == {"invoice:10": held.token}  # type: ignore[attr-defined]
-            assert held.token != stalled_token  # type: ignore[attr-defined]
-            await asyncio.sleep(1.5)  # a renewal (every lease/3) sees the stalled write's mark
-            assert not held.may_adopt()
-        assert await store.locks.holders("invoice:10") == {"invoice:10": None}
+        await asyncio.wait_for(_stalled_holder_meets_the_next(store, proc, stalled_token), 60)
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGCONT)
             proc.kill()
         proc.wait(5)
         await store.aclose()
+
+
+async def _stalled_holder_meets_the_next(store: RedisStore, proc: subprocess.Popen[str], stalled_token: str) -> None:
+    os.kill(proc.pid, signal.SIGSTOP)
+    async with store.locks.hold("invoice:10", wait=5) as held:
+        assert held.may_adopt()
+        os.kill(proc.pid, signal.SIGCONT)
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        report = json.loads(await asyncio.to_thread(proc.stdout.readline))
+        assert report == {"lost": True, "may_adopt": False}
+        # still ours: its compare-and-delete did not touch our token
+        assert await store.locks.holders("invoice:10") == {"invoice:10": held.token}  # type: ignore[attr-defined]
+        assert held.token != stalled_token  # type: ignore[attr-defined]
+        await asyncio.sleep(1.5)  # a renewal (every lease/3) sees the stalled write's mark
+        assert not held.may_adopt()
+    assert await store.locks.holders("invoice:10") == {"invoice:10": None}

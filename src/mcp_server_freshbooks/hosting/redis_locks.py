@@ -320,7 +320,11 @@ class RedisKeyedLock:
                 await asyncio.shield(self._release(held, keeper))
 
     async def _release(self, held: RedisHeld, keeper: asyncio.Task[None]) -> None:
-        await asyncio.gather(keeper, *held._mark_tasks, return_exceptions=True)
+        # The keeper is cancelled, not awaited: a renewal still in flight is fenced by our token and
+        # cannot bring a released key back. Marks written meanwhile are written again below.
+        keeper.cancel()
+        if held._mark_tasks:
+            await asyncio.wait(set(held._mark_tasks), timeout=5)
         freed = await self._mark(held, release=True)
         if freed < len(held.keys) and not held.lost:
             held.lost = True

@@ -63,6 +63,7 @@ class RedisStore:
             ) from exc
         options.setdefault("health_check_interval", 30)
         options.setdefault("socket_connect_timeout", 5)
+        options.setdefault("socket_timeout", 10)  # no command may wait forever (none of ours blocks)
         return cls(Redis.from_url(url, **options), prefix=prefix, lease=lease)
 
     def _key(self, kind: str, key: str) -> str:
