@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from . import __version__
 from .config import DEFAULT_TOOLSETS, KNOWN_TOOLSETS, Settings
 from .freshbooks import FreshBooksClient, FreshBooksError, StaticTokenSource, TokenSource
+from .freshbooks.locks import KeyedLock
 from .tools._base import AppState, ToolSpec, all_specs
 from .tools._catalog import TOOLSETS as CATALOG
 from .tools._inputs import plain_argument_error
@@ -120,6 +121,25 @@ class _DemoBooks:
         await self._app(scope, receive, send)
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+@asynccontextmanager
+async def _shared_locks(settings: Settings) -> AsyncIterator[KeyedLock | None]:
+    """With FRESHBOOKS_MCP_STORE=redis://..., the write locks every replica shares; else None (this process's)."""
+    url = settings.mcp_store
+    if not url or not url.startswith(REDIS_SCHEMES):
+        yield None
+        return
+    from .hosting.redis_store import RedisStore
+
+    store = RedisStore.from_url(url)
+    try:
+        yield store.locks
+    finally:
+        await store.aclose()
+
+
 def _make_client_factory(
     settings: Settings,
     *,
@@ -130,6 +150,11 @@ def _make_client_factory(
 ) -> Callable[[], Any]:
     @asynccontextmanager
     async def open_client() -> AsyncIterator[tuple[FreshBooksClient, Any]]:
+        async with _shared_locks(settings) as locks, _open_client(locks) as opened:
+            yield opened
+
+    @asynccontextmanager
+    async def _open_client(locks: KeyedLock | None) -> AsyncIterator[tuple[FreshBooksClient, Any]]:
         sb = sandbox
         if sb is not None:
             client = FreshBooksClient(
@@ -156,6 +181,7 @@ def _make_client_factory(
                 timeout=settings.request_timeout,
                 account_id=settings.account_id,
                 business=settings.business,
+                locks=locks,
             )
         try:
             yield client, sb
