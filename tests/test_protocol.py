@@ -77,6 +77,18 @@ async def test_resources_are_not_advertised_and_not_served(sandbox: Sandbox, set
         ("create_invoice", {"client_id": 1, "lines": "one line"}, ["lines must be a list"]),
         ("create_invoice", {"client_id": 1, "lines": [7]}, ["lines[0] must be an object"]),
         ("list_expenses", {"date_from": "2026-02-30"}, ["date_from must be a real calendar date"]),
+        # a key an object argument does not take is refused (additionalProperties: false), naming what it takes
+        (
+            "create_invoice",
+            {"client_id": 1, "lines": [{"name": "x", "qty": "1", "unit_cost": "1", "price": "2"}]},
+            ["lines[0].price is not a field there (its fields: description, item, name, qty, taxes, unit_cost)"],
+        ),
+        (
+            "create_client",
+            {"organization": "X Co", "address": {"town": "Halifax"}},
+            ["address.town is not a field there (its fields: city, code, country, province, street, street2)"],
+        ),
+        ("create_client", {"organization": "X Co", "phones": {"cell": "1"}}, ["phones.cell is not a field there"]),
     ],
 )
 async def test_argument_errors_are_plain_sentences(

@@ -381,7 +381,8 @@ class _FreshBooksServer(MCPServer[AppState]):
                 # arguments refused by the input schema: plain sentences instead of pydantic's text
                 tool = self._tool_manager.get_tool(name)
                 allowed = sorted(tool.parameters.get("properties", {})) if tool else []
-                raise ToolError(plain_argument_error(name, cause, allowed)) from cause
+                schema = tool.parameters if tool else None
+                raise ToolError(plain_argument_error(name, cause, allowed, schema)) from cause
             raise
 
     async def list_prompts(self) -> list[MCPPrompt]:

@@ -26,7 +26,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
@@ -40,12 +40,20 @@ __all__ = [
     "WRITE_DATE_MIN",
     "Amount",
     "FreeText",
+    "InputModel",
     "IsoDate",
     "SingleLine",
     "WriteDate",
     "explain_not_taken",
     "plain_argument_error",
 ]
+
+
+class InputModel(BaseModel):
+    """An object a tool takes inside its arguments (a line, a tax, an address): an unknown key is refused,
+    as the advertised `additionalProperties: false` says, instead of silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 @dataclass(frozen=True)
@@ -223,7 +231,7 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 def _rule(err: Any, allowed: list[str]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        return "is not an argument of this tool" + (f"; the arguments are: {', '.join(allowed)}" if allowed else "")
+        return "is not an argument of this tool"  # the allowed ones are listed once, after every problem
     if kind in ("literal_error", "enum"):
         expected = (err.get("ctx") or {}).get("expected")
         return f"must be one of {expected}" if expected else "is not one of the allowed values"
@@ -248,17 +256,37 @@ def explain_not_taken(tool: str, arguments: tuple[str, ...], why: str) -> None:
         NOT_TAKEN[(tool, name)] = why
 
 
-def plain_argument_error(tool: str, exc: ValidationError, allowed: list[str] | None = None) -> str:
+def _fields_at(schema: dict[str, Any] | None, loc: tuple[int | str, ...]) -> list[str]:
+    """The fields the (advertised) object at `loc` takes, or [] when the path leaves the schema."""
+    node: Any = schema
+    for part in loc:
+        if not isinstance(node, dict):
+            return []
+        node = node.get("items") if isinstance(part, int) else node.get("properties", {}).get(part)
+    return sorted(node.get("properties", {})) if isinstance(node, dict) else []
+
+
+def plain_argument_error(
+    tool: str, exc: ValidationError, allowed: list[str] | None = None, schema: dict[str, Any] | None = None
+) -> str:
     """One sentence per bad field, naming it and the rule; no model names, links or echoed values.
 
     Union branches report the same field several times: their rules are joined with "or".
     """
     rules: dict[str, list[str]] = {}
+    unknown_top_level = False
     for err in exc.errors(include_url=False):
         path = _field_path(tuple(err["loc"]))
         why = NOT_TAKEN.get((tool, path)) if err["type"] == "extra_forbidden" else None
+        if err["type"] == "extra_forbidden" and why is None and len(err["loc"]) > 1:
+            # a key inside an object argument (a line, an address): name what that object takes
+            fields = _fields_at(schema, tuple(err["loc"][:-1]))
+            why = "is not a field there" + (f" (its fields: {', '.join(fields)})" if fields else "")
+        elif err["type"] == "extra_forbidden" and why is None:
+            unknown_top_level = True
         rule = why or _rule(err, allowed or [])
         if rule not in rules.setdefault(path, []):
             rules[path].append(rule)
     problems = [f"{path} {' or '.join(found)}" for path, found in rules.items()]
-    return f"Invalid arguments for {tool}: " + "; ".join(problems) + ". Nothing was done."
+    listed = f" The arguments are: {', '.join(allowed)}." if unknown_top_level and allowed else ""
+    return f"Invalid arguments for {tool}: " + "; ".join(problems) + "." + listed + " Nothing was done."

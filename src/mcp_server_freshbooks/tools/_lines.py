@@ -17,10 +17,10 @@ from ..freshbooks.catalogue import CatalogueError, LineDraft
 from ..freshbooks.catalogue import bill_lines as resolve_bill_lines
 from ..freshbooks.lines import InvoiceLine, LineInput, LineTax
 from ._base import Money, one_line
-from ._inputs import FREE_TEXT, ONE_LINE, PLAIN_AMOUNT
+from ._inputs import FREE_TEXT, ONE_LINE, PLAIN_AMOUNT, InputModel
 
 
-class TaxIn(BaseModel):
+class TaxIn(InputModel):
     # Nested fields named for what they hold carry no description: the schema is repeated in every
     # tool that takes lines, and the parameter's own description says what the list is.
     name: Annotated[str, Field(min_length=1, max_length=40), ONE_LINE]
@@ -28,7 +28,7 @@ class TaxIn(BaseModel):
     compound: bool = Field(default=False, description="2nd tax, on line + 1st tax")
 
 
-class LineIn(BaseModel):
+class LineIn(InputModel):
     item: Annotated[str | None, Field(min_length=1, max_length=200, description="Item name or id"), ONE_LINE] = None
     name: Annotated[str | None, Field(min_length=1, max_length=200), ONE_LINE] = None
     description: Annotated[str | None, Field(max_length=2000), FREE_TEXT] = None

@@ -40,7 +40,7 @@ from ._base import (
     tool,
     tool_error,
 )
-from ._inputs import FREE_TEXT, ONE_LINE
+from ._inputs import FREE_TEXT, ONE_LINE, InputModel
 from ._output import Paged, Row, detailed, paging
 
 TOOLSET = Toolset(
@@ -332,7 +332,7 @@ async def get_client(
 # ---------------------------------------------------------------------- create / update
 
 
-class ContactIn(BaseModel):
+class ContactIn(InputModel):
     # Nested fields carry no descriptions: `contacts` says what they are, the names say the rest.
     email: Annotated[str, Field(min_length=3, max_length=254), ONE_LINE]
     fname: Annotated[str | None, Field(max_length=100), ONE_LINE] = None
@@ -346,7 +346,7 @@ _Line100 = Annotated[str | None, Field(max_length=100), ONE_LINE]
 _Line200 = Annotated[str | None, Field(max_length=200), ONE_LINE]
 
 
-class AddressIn(BaseModel):
+class AddressIn(InputModel):
     # The billing address; each part given replaces that part ("" clears it).
     street: _Line200 = None
     street2: _Line200 = None
@@ -361,7 +361,7 @@ class AddressIn(BaseModel):
     }  # fmt: skip
 
 
-class PhonesIn(BaseModel):
+class PhonesIn(InputModel):
     # Each number given replaces that number ("" clears it).
     business: _Line40 = None
     mobile: _Line40 = None
