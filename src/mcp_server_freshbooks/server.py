@@ -29,7 +29,7 @@ from . import __version__
 from .config import DEFAULT_TOOLSETS, KNOWN_TOOLSETS, Settings
 from .freshbooks import FreshBooksClient, FreshBooksError, StaticTokenSource, TokenSource
 from .freshbooks.locks import KeyedLock
-from .tools._base import AppState, ToolSpec, all_specs
+from .tools._base import CALLED_TOOL, AppState, ToolSpec, all_specs
 from .tools._catalog import TOOLSETS as CATALOG
 from .tools._inputs import plain_argument_error
 from .tools._schema import compact_schemas, enforced_input_schema
@@ -373,6 +373,7 @@ class _FreshBooksServer(MCPServer[AppState]):
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         self._ensure_registered()
+        called = CALLED_TOOL.set(name)  # a confirmation refusal names the tool to call again
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -384,6 +385,8 @@ class _FreshBooksServer(MCPServer[AppState]):
                 schema = tool.parameters if tool else None
                 raise ToolError(plain_argument_error(name, cause, allowed, schema)) from cause
             raise
+        finally:
+            CALLED_TOOL.reset(called)
 
     async def list_prompts(self) -> list[MCPPrompt]:
         self._ensure_registered()

@@ -11,6 +11,7 @@ import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
@@ -283,8 +284,12 @@ def _confirm_policy(ctx: Context[Any, Any]) -> str:
         return "ask"
 
 
+CALLED_TOOL: ContextVar[str] = ContextVar("called_tool", default="the tool")
+"""The tool this call runs (set by the server around each tools/call): how a refusal names it."""
+
+
 def ask_confirmation(
-    ctx: Context[Any, Any], confirm: bool, *, question: str, retry_hint: str
+    ctx: Context[Any, Any], confirm: bool, *, question: str, retry_hint: str | None = None
 ) -> Confirmation | Elicit[Confirmation]:
     """For a resolver: ask the user (elicitation), accept confirm=true, or refuse with what to do.
 
@@ -308,6 +313,7 @@ def ask_confirmation(
         )
     if confirm:
         return Confirmation(confirm=True)
+    retry_hint = retry_hint or f"call {CALLED_TOOL.get()} again with the same arguments and confirm=true"
     raise ToolError(
         f"Confirmation needed, nothing was changed. {question} Ask the user; if they agree, {retry_hint}."
     )
@@ -348,7 +354,7 @@ async def confirm_gate(
     key: str,
     load: Callable[[], Awaitable[T]],
     question: Callable[[T], str | None],
-    retry_hint: str,
+    retry_hint: str | None = None,
 ) -> Confirmation | Elicit[Confirmation]:
     """The resolver of a confirm-gated write: load the record once (`load_once`), word the question.
 

@@ -156,7 +156,6 @@ async def _confirm_delete(
         key=record_key(CLIENTS, client_id),
         load=lambda: _load(fb(ctx), client_id),
         question=lambda rec: _delete_question(rec, allow_outstanding),
-        retry_hint="call delete_client again with the same arguments and confirm=true",
     )
 
 

@@ -241,7 +241,6 @@ async def _confirm_revision(
         key=invoice_key(invoice_id),
         load=lambda: load_invoice(fb(ctx), invoice_id, lines=True),
         question=lambda inv: _revision_question(inv, fields),
-        retry_hint="call update_invoice again with the same arguments and confirm=true",
     )
 
 
@@ -316,7 +315,6 @@ async def _confirm_delete_invoice(
         key=invoice_key(invoice_id),
         load=lambda: _load_for_delete(fb(ctx), invoice_id),
         question=lambda loaded: _delete_invoice_question(loaded, archive),
-        retry_hint="call delete_invoice again with the same arguments and confirm=true",
     )
 
 
@@ -437,7 +435,6 @@ async def _confirm_delete_expense(
         key=record_key(EXPENSES, expense_id),
         load=lambda: _load_expense(fb(ctx), expense_id),
         question=lambda exp: f"Delete {_expense_text(exp)}?",
-        retry_hint="call delete_expense again with the same arguments and confirm=true",
     )
 
 
@@ -536,7 +533,6 @@ async def _confirm_payment_edit(
         key=f"payment:{payment_id}",
         load=lambda: _load_payment(fb(ctx), payment_id),
         question=lambda loaded: _payment_question(loaded, amount, date, method, note),
-        retry_hint="call update_payment again with the same arguments and confirm=true",
     )
 
 
@@ -612,7 +608,6 @@ async def _confirm_delete_payment(
         key=f"payment:{payment_id}",
         load=lambda: _load_payment(fb(ctx), payment_id),
         question=question,
-        retry_hint="call delete_payment again with the same arguments and confirm=true",
     )
 
 

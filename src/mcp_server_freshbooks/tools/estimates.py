@@ -331,7 +331,6 @@ async def _confirm_send(
         key=estimate_key(estimate_id),
         load=lambda: load_estimate(fb(ctx), estimate_id),
         question=question,
-        retry_hint="call send_estimate again with the same arguments and confirm=true",
     )
 
 
@@ -349,7 +348,6 @@ async def _confirm_accept(
         key=estimate_key(estimate_id),
         load=lambda: load_estimate(fb(ctx), estimate_id),
         question=question,
-        retry_hint="call accept_estimate again with the same arguments and confirm=true",
     )
 
 
@@ -482,7 +480,6 @@ async def _confirm_convert(
         key=estimate_key(estimate_id),
         load=lambda: _load_for_convert(fb(ctx), estimate_id),
         question=question,
-        retry_hint="call convert_estimate_to_invoice again with the same arguments and confirm=true",
     )
 
 

@@ -663,7 +663,6 @@ async def _confirm_send(
         key=invoice_key(invoice_id),
         load=lambda: load_invoice(fb(ctx), invoice_id),
         question=question,
-        retry_hint="call send_invoice again with the same arguments and confirm=true",
     )
 
 

@@ -129,7 +129,6 @@ async def _confirm_payment(
         key=invoice_key(invoice_id),
         load=lambda: load_invoice(fb(ctx), invoice_id),
         question=question,
-        retry_hint="call record_payment again with the same arguments and confirm=true",
     )
 
 

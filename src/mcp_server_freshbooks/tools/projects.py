@@ -178,7 +178,6 @@ async def _confirm_create(
         ctx,
         confirm,
         question=f"Create the project {name!r}{for_whom}?",
-        retry_hint="call create_project again with the same arguments and confirm=true",
     )
 
 

@@ -626,7 +626,6 @@ async def _confirm_billing(
             key=entry_key(client_id),
             load=lambda: _preview(fb(ctx), client_id, project_id, date_from, date_to, group_by, rate),
             question=_question,
-            retry_hint="call invoice_unbilled_time again with the same arguments and confirm=true",
         )
     )
 
