@@ -99,3 +99,12 @@ async def test_argument_errors_are_plain_sentences(
         assert part in text, text
     assert not LEAKS.search(text), text
     assert text.startswith(f"Invalid arguments for {tool}: ") and len(text.splitlines()) == 1
+
+
+async def test_a_confirmation_refusal_names_the_tool_that_was_called(mcp: Client, sandbox: Sandbox) -> None:
+    # The hint comes from the call itself (server.call_tool), not from each tool's resolver.
+    open_inv = next(i for i in sandbox.db.invoices.values() if i["outstanding"]["amount"] not in ("0", "0.00"))
+    writes = len(sandbox.write_log)
+    text = await call_error(mcp, "record_payment", {"invoice_id": open_inv["id"], "amount": "1.00"})
+    assert text.endswith("call record_payment again with the same arguments and confirm=true."), text
+    assert len(sandbox.write_log) == writes
