@@ -80,6 +80,38 @@ def breakdown(tools: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
+def _texts_emptied(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: "" if k == "description" and isinstance(v, str) else _texts_emptied(v) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_texts_emptied(v) for v in schema]
+    return schema
+
+
+def text_room(tools: list[dict[str, Any]]) -> dict[str, float]:
+    """What the 700 B/tool budget leaves for words once the structure #12 requires is paid for.
+
+    Structure = every byte but the description texts: names, types, nullable (smolagents), defaults,
+    constraints, nested line/tax/address objects, additionalProperties:false, required. Texts = the tool
+    descriptions and the per-parameter descriptions #12 item 7 requires (their keys stay in structure).
+    """
+    n = len(tools)
+    structure = sum(
+        model_visible({**t, "description": "", "inputSchema": _texts_emptied(t["inputSchema"])}) for t in tools
+    )
+    params = sum(len(t["inputSchema"].get("properties", {})) for t in tools)
+    total = sum(model_visible(t) for t in tools)
+    room = BUDGET_MODEL_VISIBLE_PER_TOOL * n - structure
+    return {
+        "structure alone, B/tool": structure / n,
+        "texts now, B (tool + parameter descriptions)": total - structure,
+        "room for texts at 700 B/tool, B": room,
+        "  = chars per description (tools + parameters)": room / (n + params),
+        "  = chars per tool description if parameters got 8": (room - 8 * params) / n,
+        "B/tool with 300-char tool descriptions (#12 item 4), no parameter text": (structure + 302 * n) / n,
+    }
+
+
 # ---------------------------------------------------------------------- measured in a subprocess
 
 DUMP = """
@@ -180,6 +212,10 @@ def main() -> None:
     print("== now, where the model-visible bytes go (all toolsets)")
     for label, size in breakdown(now_tools).items():
         print(f"   {label:<56}{size:>8,}")
+
+    print("== now, what the 700 B/tool budget leaves for words (all toolsets)")
+    for label, value in text_room(now_tools).items():
+        print(f"   {label:<72}{value:>8,.0f}")
 
     mv = per_tool(now, "model_visible")
     whole = per_tool(now, "whole")
