@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from mcp_server_freshbooks.hosting.browser import sign_in
+from mcp_server_freshbooks.hosting.store import Store
 
 from .conftest import (
     CLIENT_REDIRECT,
@@ -177,3 +179,74 @@ async def test_registration_and_sign_in_pages_refuse_what_they_should(tmp_path: 
         forged = await http.post(f"{hosted.url}/oauth/freshbooks/consent", data={"consent": "x", "action": "allow"})
         assert forged.status_code == 400 and "expired" in forged.text
         assert [key async for key, _ in hosted.runtime.store.scan("code")] == []
+
+
+async def test_a_refresh_token_used_twice_at_once_leaves_neither_use_a_working_token(
+    tmp_path: Path, store: Store
+) -> None:
+    """RFC 9700 4.14.2: a reused refresh token revokes the sign-in, including what the other use just got.
+
+    The two uses race (a stolen token replayed while its owner refreshes): whichever wins the token
+    is issued a new pair, the loser revokes the family. The winner's new pair must not outlive that,
+    however the two interleave, or the attacker may be the one left signed in.
+    """
+    import anyio
+
+    async with hosted_server(tmp_path, store=store) as hosted:
+        client_id = (await register(hosted))["client_id"]
+        verifier, challenge = pkce()
+        base = {"grant_type": "authorization_code", "client_id": client_id, "redirect_uri": CLIENT_REDIRECT}
+        refresh = {"grant_type": "refresh_token", "client_id": client_id}
+        survivors = []
+        for _ in range(6):
+            code = await get_code(hosted, client_id, challenge)
+            tokens = (await token_request(hosted, **base, code=code, code_verifier=verifier)).json()
+            answers: list[Any] = []
+
+            async def use(token: str = tokens["refresh_token"], answers: list[Any] = answers) -> None:
+                answers.append(await token_request(hosted, **refresh, refresh_token=token))
+
+            async with anyio.create_task_group() as race:
+                race.start_soon(use)
+                race.start_soon(use)
+            assert sorted(a.status_code for a in answers) in ([200, 400], [400, 400])
+            for answer in answers:
+                if answer.status_code != 200:
+                    continue
+                issued = answer.json()
+                access = await hosted.browser.post(hosted.mcp_url, json={}, headers=_bearer(issued["access_token"]))
+                renewed = await token_request(hosted, **refresh, refresh_token=issued["refresh_token"])
+                if access.status_code != 401 or renewed.status_code != 400:
+                    survivors.append((access.status_code, renewed.status_code))
+        assert survivors == []
+
+
+async def test_a_code_exchanged_twice_at_once_leaves_neither_exchange_a_working_token(
+    tmp_path: Path, store: Store
+) -> None:
+    """RFC 6749 4.1.2: a code used twice revokes what it was exchanged for, also when the two uses race."""
+    import anyio
+
+    async with hosted_server(tmp_path, store=store) as hosted:
+        client_id = (await register(hosted))["client_id"]
+        verifier, challenge = pkce()
+        base = {"grant_type": "authorization_code", "client_id": client_id, "redirect_uri": CLIENT_REDIRECT}
+        survivors = []
+        for _ in range(6):
+            code = await get_code(hosted, client_id, challenge)
+            answers: list[Any] = []
+
+            async def use(code: str = code, answers: list[Any] = answers) -> None:
+                answers.append(await token_request(hosted, **base, code=code, code_verifier=verifier))
+
+            async with anyio.create_task_group() as race:
+                race.start_soon(use)
+                race.start_soon(use)
+            assert sorted(a.status_code for a in answers) in ([200, 400], [400, 400])
+            for answer in answers:
+                if answer.status_code == 200:
+                    issued = answer.json()
+                    access = await hosted.browser.post(hosted.mcp_url, json={}, headers=_bearer(issued["access_token"]))
+                    if access.status_code != 401:
+                        survivors.append(access.status_code)
+        assert survivors == []

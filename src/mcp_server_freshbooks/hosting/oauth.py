@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 SCOPE = "freshbooks"
 CALLBACK_PATH = "/oauth/freshbooks/callback"
 CONSENT_PATH = "/oauth/freshbooks/consent"
+REVOKED = "revoked_family"  # store kind: families revoked, kept as long as a refresh token lives
 CIMD_MAX_BYTES = 5 * 1024  # the draft suggests clients keep documents small; 5 KiB is generous
 CIMD_TIMEOUT = 5.0
 CIMD_DEFAULT_TTL = 300  # no Cache-Control max-age: keep it five minutes
@@ -362,10 +363,16 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
         self, client: OAuthClientInformationFull, authorization_code: Any
     ) -> OAuthToken:
         key = token_hash(authorization_code.code)
-        if await self.store.take("code", key) is None:  # a concurrent exchange won
-            raise TokenError("invalid_grant", "authorization code already used")
         family = secrets.token_urlsafe(16)
-        await self.store.put("used_code", key, {"family": family}, ttl=self.lifetimes.refresh)
+        # Claim the code atomically, naming the sign-in it starts: a second use racing this one learns
+        # which family to revoke (RFC 6749 4.1.2) even before this one's tokens exist.
+        if not await self.store.add("used_code", key, {"family": family}, ttl=self.lifetimes.refresh):
+            used = await self.store.get("used_code", key)
+            if used is not None:
+                log.warning("authorization code used twice at once; revoking its tokens")
+                await self.revoke_family(used["family"])
+            raise TokenError("invalid_grant", "authorization code already used")
+        await self.store.delete("code", key)
         return await self._issue(
             client.client_id,
             authorization_code.subject or "",
@@ -414,6 +421,11 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
             },
             ttl=self.lifetimes.refresh,
         )
+        if await self.store.get(REVOKED, family) is not None:
+            # The family was revoked while this pair was being written (the other use of a reused code or
+            # refresh token): it must not outlive that, whichever of the two uses is the attacker.
+            await self.revoke_family(family)
+            raise TokenError("invalid_grant", "this sign-in was revoked")
         return OAuthToken(
             access_token=access, expires_in=self.lifetimes.access, refresh_token=refresh, scope=" ".join(scopes)
         )
@@ -479,7 +491,7 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
         await self.revoke_family(token.family)
 
     async def revoke_family(self, family: str) -> None:
-        await revoke_family(self.store, family)
+        await revoke_family(self.store, family, keep_mark_for=self.lifetimes.refresh)
 
     def routes(self) -> list[Route]:
         return [
@@ -488,8 +500,13 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
         ]
 
 
-async def revoke_family(store: Store, family: str) -> None:
-    """Delete every access and refresh token of one sign-in (a token family)."""
+async def revoke_family(store: Store, family: str, *, keep_mark_for: float = Lifetimes.refresh) -> None:
+    """Delete every access and refresh token of one sign-in (a token family).
+
+    The revoked mark is written first and `_issue` reads it after writing a new pair, so a pair being
+    issued concurrently is either in the family record taken below or sees the mark and deletes itself.
+    """
+    await store.put(REVOKED, family, {}, ttl=keep_mark_for)
     record = await store.take("family", family)
     if record is None:
         return
