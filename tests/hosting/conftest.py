@@ -301,8 +301,8 @@ async def token_request(hosted: Hosted, **form: str) -> httpx2.Response:
     return await hosted.browser.post(f"{hosted.url}/token", data=form)
 
 
-def self_signed_tls(folder: Path) -> tuple[Path, Path, ssl.SSLContext]:
-    """A certificate for 127.0.0.1 (cert file, key file, and a client context trusting only it)."""
+def self_signed_tls(folder: Path, *dns_names: str) -> tuple[Path, Path, ssl.SSLContext]:
+    """A certificate for 127.0.0.1 and `dns_names` (cert file, key file, and a client context trusting only it)."""
     import datetime
 
     from cryptography import x509
@@ -321,7 +321,12 @@ def self_signed_tls(folder: Path) -> tuple[Path, Path, ssl.SSLContext]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), *(x509.DNSName(n) for n in dns_names)]
+            ),
+            False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
         .sign(key, hashes.SHA256())
     )

@@ -35,11 +35,13 @@ pytestmark = pytest.mark.anyio
 
 
 @asynccontextmanager
-async def metadata_server(**tls: Any) -> AsyncIterator[tuple[str, list[str]]]:
-    """Serves /good.json (max-age 60), /nostore.json, /wrong-id.json, /huge.json; yields (base URL, paths fetched)."""
+async def metadata_server(host: str = "127.0.0.1", **tls: Any) -> AsyncIterator[tuple[str, list[str]]]:
+    """Serves /good.json (max-age 60), /nostore.json, /wrong-id.json, /huge.json; yields (base URL, paths fetched).
+
+    `host` is the name the documents' client_id URLs use (the server itself listens on 127.0.0.1)."""
     fetched: list[str] = []
     sock = bound_socket()
-    base = f"{'https' if tls else 'http'}://127.0.0.1:{sock.getsockname()[1]}"
+    base = f"{'https' if tls else 'http'}://{host}:{sock.getsockname()[1]}"
 
     def document(path: str, **extra: Any) -> dict[str, Any]:
         return {
@@ -151,3 +153,48 @@ async def test_metadata_urls_on_private_addresses_are_never_fetched(tmp_path: Pa
             refused = await hosted.browser.get(authorize_url(hosted, url, pkce()[1]))
             assert refused.status_code == 400, url
             assert "not found" in refused.json()["error_description"]
+
+
+async def test_a_metadata_fetch_connects_to_the_address_it_checked_not_a_second_dns_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the client_id's host resolves to a public address when checked, then to 127.0.0.1.
+
+    DNS is the outside service here, so it is the one thing replaced (socket.getaddrinfo, for one made-up
+    name). The hosted server's HTTP transport plays the network: it records where each fetch connects and
+    routes the public address to the loopback document server, whose certificate names the made-up host.
+    """
+    import socket
+
+    name, public = "client.rebind.example", "93.184.215.14"
+    real_getaddrinfo = socket.getaddrinfo
+    answers: list[str] = []
+
+    def rebinding_dns(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != name:
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        answers.append(public if not answers else "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[-1], int(port)))]
+
+    connected: list[tuple[str, str, str | None]] = []
+
+    class Network(httpx.AsyncHTTPTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            connected.append((request.url.host, request.headers["host"], request.extensions.get("sni_hostname")))
+            if request.url.host == public:  # the route to that public address ends at our loopback server
+                request.url = request.url.copy_with(host="127.0.0.1")
+            return await super().handle_async_request(request)
+
+    cert, key, trust = self_signed_tls(tmp_path, name)
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    async with (
+        metadata_server(name, ssl_certfile=str(cert), ssl_keyfile=str(key)) as (base, fetched),
+        hosted_server(tmp_path, transport=Network(verify=trust), FRESHBOOKS_MCP_DEV_ALLOW_HTTP_CIMD="0") as hosted,
+    ):
+        client_id = f"{base}/good.json"
+        started = await hosted.browser.get(authorize_url(hosted, client_id, pkce()[1]), follow_redirects=False)
+        port = base.rsplit(":", 1)[1]
+        assert connected == [(public, f"{name}:{port}", name)]  # the checked address, the URL's name for TLS
+        assert answers == [public]  # asked DNS once: the second (rebound) answer was never sought
+        assert started.status_code == 302, started.text  # on to FreshBooks' sign-in: the document was usable
+        assert fetched == ["/good.json"]

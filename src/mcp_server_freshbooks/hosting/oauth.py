@@ -165,13 +165,21 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
 
     async def _fetch_metadata(self, url: str) -> Record | None:
         """Fetch and check a client ID metadata document; None when it is unusable (logged why)."""
-        if not self.allow_http_cimd and not await _public_host(url):
+        target, headers, extensions = httpx.URL(url), {"Accept": "application/json"}, {}
+        if not self.allow_http_cimd:
             # Anyone can name a URL as client_id: never let that make this server fetch inside its network.
-            log.warning("client metadata %s: refused, the host is not a public address", url)
-            return None
+            address = await _public_address(url)
+            if address is None:
+                log.warning("client metadata %s: refused, the host is not a public address", url)
+                return None
+            # Connect to the address just checked, not to a second DNS answer (DNS rebinding); the Host
+            # header and TLS (SNI and certificate check) still use the URL's name.
+            headers["Host"] = target.netloc.decode("ascii")
+            extensions["sni_hostname"] = target.host
+            target = target.copy_with(host=address)
         try:
             async with self.http.stream(
-                "GET", url, headers={"Accept": "application/json"}, timeout=CIMD_TIMEOUT
+                "GET", target, headers=headers, extensions=extensions, timeout=CIMD_TIMEOUT
             ) as response:
                 if response.status_code != 200:
                     log.warning("client metadata %s: HTTP %s", url, response.status_code)
@@ -550,8 +558,8 @@ class _Access(AccessToken):
     family: str
 
 
-async def _public_host(url: str) -> bool:
-    """True when every address the URL's host resolves to is a public (global) one."""
+async def _public_address(url: str) -> str | None:
+    """The address to fetch `url` from when every address its host resolves to is public (global), else None."""
     import asyncio
     import ipaddress
     import socket
@@ -562,9 +570,11 @@ async def _public_host(url: str) -> bool:
             parsed.hostname or "", parsed.port or 443, type=socket.SOCK_STREAM
         )
     except OSError:
-        return False
-    addresses = {str(info[4][0]) for info in infos}
-    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses)
+        return None
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses or not all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+        return None
+    return addresses[0]
 
 
 def _same_resource(requested: str, ours: str) -> bool:
