@@ -339,19 +339,27 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
 
     # ------------------------------------------------------------------ codes and tokens
 
+    async def _unused(self, kind: str, secret: str) -> Record | None:
+        """This server's record of an unused code or refresh token; None when there is none.
+
+        A used one revokes the sign-in it was exchanged for (RFC 6749 4.1.2, RFC 9700 4.14.2): its
+        exchange left a `used_<kind>` record naming the family.
+        """
+        key = token_hash(secret)
+        record = await self.store.get(kind, key)
+        if record is not None:
+            return record if record.get("resource") == self.resource_url else None  # else another server's
+        used = await self.store.get(f"used_{kind}", key)
+        if used is not None:
+            log.warning("%s used again; revoking its sign-in", "refresh token" if kind == "refresh" else kind)
+            await self.revoke_family(used["family"])
+        return None
+
     async def load_authorization_code(
         self, client: OAuthClientInformationFull, authorization_code: str
     ) -> _Code | None:
-        key = token_hash(authorization_code)
-        record = await self.store.get("code", key)
-        if record is not None and record.get("resource") != self.resource_url:
-            return None  # issued for another server sharing this store
+        record = await self._unused("code", authorization_code)
         if record is None:
-            used = await self.store.get("used_code", key)
-            if used is not None:
-                # RFC 6749 4.1.2: a code used twice revokes what it was exchanged for.
-                log.warning("authorization code reused; revoking its tokens")
-                await self.revoke_family(used["family"])
             return None
         return _Code(
             code=authorization_code,
@@ -439,15 +447,8 @@ class HostedAuthProvider(OAuthAuthorizationServerProvider["_Code", "_Refresh", "
         )
 
     async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> _Refresh | None:
-        key = token_hash(refresh_token)
-        record = await self.store.get("refresh", key)
-        if record is not None and record.get("resource") != self.resource_url:
-            return None  # issued for another server sharing this store
+        record = await self._unused("refresh", refresh_token)
         if record is None:
-            used = await self.store.get("used_refresh", key)
-            if used is not None:
-                log.warning("refresh token reused; revoking its family")
-                await self.revoke_family(used["family"])
             return None
         return _Refresh(
             token=refresh_token,
