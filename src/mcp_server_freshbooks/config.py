@@ -128,9 +128,7 @@ class Settings(BaseModel):
             return KNOWN_TOOLSETS
         unknown = [n for n in names if n not in KNOWN_TOOLSETS]
         if unknown:
-            raise ValueError(
-                f"unknown toolset(s) {', '.join(unknown)}; allowed: {', '.join(KNOWN_TOOLSETS)}, all"
-            )
+            raise ValueError(f"unknown toolset(s) {', '.join(unknown)}; allowed: {', '.join(KNOWN_TOOLSETS)}, all")
         return names
 
     @field_validator("token_file", mode="before")

@@ -49,9 +49,10 @@ async def connect(sb: Sandbox, how: str, **kwargs: Any) -> AsyncIterator[FreshBo
         async with client:
             yield client
     else:
-        async with serve_on_loopback(sb) as base_url, FreshBooksClient(
-            api_url=base_url, token_source=StaticTokenSource(sb.access_token), **kwargs
-        ) as client:
+        async with (
+            serve_on_loopback(sb) as base_url,
+            FreshBooksClient(api_url=base_url, token_source=StaticTokenSource(sb.access_token), **kwargs) as client,
+        ):
             yield client
 
 

@@ -283,7 +283,9 @@ async def test_tools_create_exactly_once_when_the_reply_is_lost(sb: Sandbox, too
     server = build_server(
         # In-process nothing stays in flight: a short deadline keeps the settle wait short.
         load_settings(environ={}, use_dotenv=False).with_overrides(
-            api_url="http://freshbooks.test", request_timeout=0.2, toolsets="all"  # expenses is opt-in (#12)
+            api_url="http://freshbooks.test",
+            request_timeout=0.2,
+            toolsets="all",  # expenses is opt-in (#12)
         ),
         transport=httpx.ASGITransport(app=layer),
         token_source=StaticTokenSource(sb.access_token),

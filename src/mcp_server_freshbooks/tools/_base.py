@@ -65,9 +65,7 @@ __all__ = [
 ]
 
 ResponseFormat = Literal["concise", "detailed"]
-RESPONSE_FORMAT_DESCRIPTION = (
-    "detailed: all fields"
-)
+RESPONSE_FORMAT_DESCRIPTION = "detailed: all fields"
 
 
 @dataclass
@@ -171,9 +169,7 @@ def tool_error(exc: FreshBooksError, *, not_found: str | None = None) -> ToolErr
         return ToolError(f"FreshBooks authentication failed: {text.rstrip('.')}.")
     if isinstance(exc, ForbiddenError):
         scope = _scope_for(exc)
-        need = (
-            f" The token needs the scope {scope}; re-run `mcp-server-freshbooks auth login`." if scope else ""
-        )
+        need = f" The token needs the scope {scope}; re-run `mcp-server-freshbooks auth login`." if scope else ""
         return ToolError(f"FreshBooks refused access: {detail}.{need}{advice or ' Your role may also not allow this.'}")
     if isinstance(exc, RateLimitedError):
         return ToolError(f"FreshBooks is rate limiting requests ({detail}). Wait a minute, then try again.")
@@ -314,9 +310,7 @@ def ask_confirmation(
     if confirm:
         return Confirmation(confirm=True)
     retry_hint = retry_hint or f"call {CALLED_TOOL.get()} again with the same arguments and confirm=true"
-    raise ToolError(
-        f"Confirmation needed, nothing was changed. {question} Ask the user; if they agree, {retry_hint}."
-    )
+    raise ToolError(f"Confirmation needed, nothing was changed. {question} Ask the user; if they agree, {retry_hint}.")
 
 
 _LOADED_MAX = 64

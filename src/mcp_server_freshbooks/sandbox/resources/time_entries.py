@@ -152,9 +152,7 @@ def _support_project(pid: int, created: str, client_id: int) -> JSON:
     from .projects import _record as project_record  # imported here: projects imports this module
 
     rec = project_record(pid, created)
-    rec.update(
-        title="Support Retainer", client_id=client_id, billing_method="service_rate", project_type="hourly_rate"
-    )
+    rec.update(title="Support Retainer", client_id=client_id, billing_method="service_rate", project_type="hourly_rate")
     return rec
 
 
