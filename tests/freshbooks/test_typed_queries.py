@@ -61,3 +61,16 @@ def test_inclusive_ranges_become_freshbooks_exclusive_max() -> None:
         ("search[amount_max]", "10.01"),
     ]
     assert Query(EXPENSES).between_dates("date", None, date.max).params() == []
+
+
+@pytest.mark.parametrize(
+    ("tz", "day_from", "day_to"),
+    [("Europe/Berlin", date(1, 1, 1), None), ("America/Toronto", None, date(9999, 12, 31))],
+)
+def test_a_local_day_beyond_what_a_datetime_holds_is_no_bound(tz: str, day_from: date, day_to: date) -> None:
+    # 0001-01-01 00:00 in Berlin is in year 0 in UTC; 9999-12-31 23:59 in Toronto is in year 10000.
+    from mcp_server_freshbooks.freshbooks.time_entries import utc_bounds
+
+    assert utc_bounds(day_from, day_to, tz) == (None, None)
+    lo, hi = utc_bounds(date(2026, 3, 1), date(2026, 3, 1), tz)
+    assert lo is not None and hi is not None and (hi - lo).total_seconds() == 86399

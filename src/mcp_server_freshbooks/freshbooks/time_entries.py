@@ -111,11 +111,20 @@ def parse_time_entry(raw: dict[str, Any], tz: str) -> TimeEntry:
 
 
 def utc_bounds(day_from: date | None, day_to: date | None, tz: str) -> tuple[datetime | None, datetime | None]:
-    """Local days -> the inclusive UTC instants FreshBooks compares `started_at` with."""
+    """Local days -> the inclusive UTC instants FreshBooks compares `started_at` with.
+
+    A bound that falls outside what a datetime holds (0001-01-01 east of UTC, 9999-12-31 west of it)
+    leaves nothing out, so it is no bound at all (None) rather than an OverflowError.
+    """
     z = zone(tz)
-    lo = datetime.combine(day_from, time.min, z).astimezone(UTC) if day_from else None
-    hi = datetime.combine(day_to, time(23, 59, 59), z).astimezone(UTC) if day_to else None
-    return lo, hi
+
+    def utc(day: date | None, at: time) -> datetime | None:
+        try:
+            return datetime.combine(day, at, z).astimezone(UTC) if day else None
+        except OverflowError:
+            return None
+
+    return utc(day_from, time.min), utc(day_to, time(23, 59, 59))
 
 
 @dataclass(frozen=True)
