@@ -122,6 +122,10 @@ READS_AT_THE_ENDS: list[tuple[str, dict[str, Any]]] = [
     ("summarize_expenses", {"date_from": "9999-01-01", "date_to": "9999-12-31", "group_by": "month"}),
     ("summarize_expenses", {"date_from": "0001-01-01", "date_to": "0001-12-31", "group_by": "quarter"}),
     ("list_payments", {"date_from": "0001-01-01", "date_to": "9999-12-31"}),
+    ("list_time_entries", {"date_from": "0001-01-01", "date_to": "9999-12-31"}),  # was OverflowError
+    ("summarize_time", {"date_from": "2027-11-22", "date_to": "9999-12-31"}),
+    ("profit_and_loss", {"date_from": "9999-01-01", "date_to": "9999-12-31", "resolution": "month"}),  # ValueError
+    ("profit_and_loss", {"date_from": "9999-01-01", "date_to": "9999-12-31", "resolution": "quarter"}),
 ]
 
 

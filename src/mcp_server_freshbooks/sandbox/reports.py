@@ -81,12 +81,18 @@ def _periods(first: date, last: date, resolution: str | None) -> list[tuple[date
     index = _month_index(first) - (first.month - 1) % months
     out: list[tuple[date, date]] = []
     while True:
-        start = date(index // 12, index % 12 + 1, 1)
-        if start > last:
+        start = _month_start(index)
+        if start is None or start > last:
             return out
         end_index = index + months
-        out.append((start, date(end_index // 12, end_index % 12 + 1, 1) - timedelta(days=1)))
+        after = _month_start(end_index)
+        out.append((start, after - timedelta(days=1) if after else date.max))
         index = end_index
+
+
+def _month_start(index: int) -> date | None:
+    """The first day of month `index` (see _month_index); None past 9999-12, the last month a date holds."""
+    return date(index // 12, index % 12 + 1, 1) if index // 12 <= date.max.year else None
 
 
 class _Column:
