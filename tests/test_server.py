@@ -117,6 +117,13 @@ async def test_unexpected_errors_never_leak_tracebacks(settings: Settings) -> No
     assert result.is_error
     assert "Traceback" not in text and "secret internal detail" not in text and "tokens.json" not in text
     assert "find_client" in text
+    # A read says so: "whether a write happened" would send the user checking books nothing touched.
+    assert "only reads: nothing was changed" in text and "whether a write happened" not in text
+    async with Client(server) as client:
+        result = await client.call_tool("create_client", {"organization": "Acme"})
+    text = " ".join(getattr(c, "text", "") for c in result.content)
+    assert result.is_error and "create_client" in text and "secret internal detail" not in text
+    assert "whether a write happened: check before retrying" in text  # a write tool cannot promise that
 
 
 async def test_freshbooks_rejection_becomes_actionable_error(settings: Settings) -> None:

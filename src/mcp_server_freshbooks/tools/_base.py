@@ -219,9 +219,14 @@ def tool(
                 raise tool_error(exc, not_found=not_found) from None
             except Exception as exc:
                 log.exception("tool %s failed unexpectedly", fn.__name__)
+                after = (
+                    "This tool only reads: nothing was changed."
+                    if read_only
+                    else "Nothing more is known about whether a write happened: check before retrying."
+                )
                 raise ToolError(
                     f"Unexpected server error in {fn.__name__} ({type(exc).__name__}); details are in the "
-                    "server's log. Nothing more is known about whether a write happened: check before retrying."
+                    f"server's log. {after}"
                 ) from None
 
         _SPEC_OF[wrapper] = ToolSpec(
