@@ -28,7 +28,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from mcp_server_freshbooks.config import load_settings
 from mcp_server_freshbooks.sandbox import Sandbox, SandboxOptions
 from mcp_server_freshbooks.server import build_server, enforced_input_schemas
-from reliability.fuzzing import Case, Tally, case_for, check, known_from, must_refuse
+from reliability.fuzzing import (
+    Case,
+    Tally,
+    asks_before_writing,
+    case_for,
+    check,
+    confirmed,
+    known_from,
+    must_refuse,
+)
 
 ERAS = {"modern": "auto", "legacy": "legacy"}
 
@@ -53,9 +62,9 @@ def _runner(
         text = " ".join(getattr(c, "text", "") for c in result.content)
         structured = dict(result.structured_content) if result.structured_content is not None else None
         check(case, bool(result.is_error), text, structured, wrote, tally, must_refuse(case.arguments, schema))
-        confirm = case.arguments.get("confirm")
-        confirmed = confirm is True or str(confirm).strip().lower() in ("1", "on", "t", "true", "y", "yes")
-        if "confirm" in props and not confirmed and wrote:
+        # update_invoice (since #12) asks only before changing what a sent invoice bills: the tests' rule.
+        asks_first = asks_before_writing(sb, case)
+        if "confirm" in props and asks_first and not confirmed(case.arguments) and wrote:
             tally.problems.append(f"{tool} wrote without confirm=true: {case.arguments!r:.200}")
 
     return run

@@ -17,6 +17,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
@@ -170,7 +171,13 @@ def value_for(
             )
         hostile += [*UNKNOWN_IDS, 1.5, "12", "abc", True]
     elif kind == "number":
-        valid = st.decimals(min_value=0, max_value=5000, places=2, allow_nan=False).map(lambda d: f"{d:f}")
+        # within the advertised bounds: a "valid" 0.00 where exclusiveMinimum is 0 would be refused, and a
+        # reversed-range case must be otherwise valid for its error to be about the range
+        low = Decimal(str(schema.get("minimum", 0)))
+        if "exclusiveMinimum" in schema:
+            low = max(low, Decimal(str(schema["exclusiveMinimum"])) + Decimal("0.01"))
+        high = Decimal(str(schema.get("maximum", 5000)))
+        valid = st.decimals(min_value=low, max_value=high, places=2, allow_nan=False).map(lambda d: f"{d:f}")
         hostile += BAD_AMOUNTS
     elif kind == "string" and schema.get("format") == "date":
         valid = st.dates(min_value=date(2018, 1, 1), max_value=date(2030, 12, 31)).map(date.isoformat)
@@ -395,3 +402,25 @@ def check(
         problems.append(f"{where}: reversed-range error names no range field: {text[:300]!r}")
     tally.problems.extend(problems)
     return problems
+
+
+def confirmed(arguments: JSON) -> bool:
+    """Whether the call says confirm=true, as pydantic's lax bool reads it (a model sending "true" means it)."""
+    value = arguments.get("confirm")
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "on", "t", "true", "y", "yes")
+    return value is True or (isinstance(value, int | float) and value == 1)
+
+
+def asks_before_writing(sb: Any, case: Case) -> bool:
+    """Whether this call, to a tool that takes `confirm`, must not write without confirm=true.
+
+    update_invoice asks only before changing what a SENT invoice bills (lines, discount, client,
+    issue date); a draft, or notes/terms/PO/due date, change without asking. Every other such tool asks.
+    """
+    if case.tool != "update_invoice":
+        return True
+    inv = sb.db.invoices.get(case.arguments.get("invoice_id"))
+    billed = {"lines", "discount_percent", "client_id", "create_date"} & set(case.arguments)
+    draft = inv is not None and (inv.get("status") == 1 or inv.get("v3_status") in ("draft", "created"))
+    return bool(billed) and inv is not None and not draft

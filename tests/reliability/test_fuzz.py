@@ -25,7 +25,7 @@ from mcp_server_freshbooks.config import load_settings
 from mcp_server_freshbooks.sandbox import Sandbox, SandboxOptions
 from mcp_server_freshbooks.server import build_server, enforced_input_schemas, select_specs
 
-from .fuzzing import Case, Known, Tally, case_for, check, known_from, must_refuse
+from .fuzzing import Case, Known, Tally, asks_before_writing, case_for, check, confirmed, known_from, must_refuse
 
 # Every tool, default or opt-in toolset alike.
 EVERY_TOOLSET = load_settings(environ={"FRESHBOOKS_TOOLSETS": "all"}, use_dotenv=False)
@@ -34,34 +34,14 @@ TOOLS = [s.name for s in select_specs(EVERY_TOOLSET)]
 EXAMPLES_PER_TOOL = {"auto": 150, "legacy": 90}
 
 
-def _truthy(value: Any) -> bool:
-    """What pydantic's lax bool accepts as true (a model sending confirm="true" means it)."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "on", "t", "true", "y", "yes")
-    return value is True or (isinstance(value, int | float) and value == 1)
-
-
 class Live:
     def __init__(self, sb: Sandbox, portal: BlockingPortal, client: Client, schemas: dict[str, Any], mode: str) -> None:
         self.sb, self.portal, self.client, self.schemas, self.mode = sb, portal, client, schemas, mode
         self.known: Known = known_from(sb)
         self.tally = Tally()
 
-    def _asks_first(self, case: Case) -> bool:
-        """Whether this call must not write without confirm=true.
-
-        update_invoice asks only before changing what a SENT invoice bills (lines, discount, client,
-        issue date); a draft, or notes/terms/PO/due date, change without asking.
-        """
-        if case.tool != "update_invoice":
-            return True
-        inv = self.sb.db.invoices.get(case.arguments.get("invoice_id"))  # type: ignore[arg-type]
-        billed = {"lines", "discount_percent", "client_id", "create_date"} & set(case.arguments)
-        draft = inv is not None and (inv.get("status") == 1 or inv.get("v3_status") in ("draft", "created"))
-        return bool(billed) and inv is not None and not draft
-
     def call(self, case: Case) -> list[str]:
-        asks_first = self._asks_first(case)
+        asks_first = asks_before_writing(self.sb, case)
         before = len(self.sb.write_log)
         result = self.portal.call(self.client.call_tool, case.tool, case.arguments)
         wrote = len(self.sb.write_log) - before
@@ -70,7 +50,7 @@ class Live:
         refusals = must_refuse(case.arguments, self.schemas[case.tool])
         problems = check(case, bool(result.is_error), text, structured, wrote, self.tally, refusals)
         props = self.schemas[case.tool].get("properties", {})
-        if "confirm" in props and asks_first and not _truthy(case.arguments.get("confirm")) and wrote:
+        if "confirm" in props and asks_first and not confirmed(case.arguments) and wrote:
             problems.append(f"{case.tool} wrote without confirm=true: {case.arguments!r:.300}")
         if self.sb.ignored_search_keys:
             problems.append(f"{case.tool} sent search keys FreshBooks ignores: {dict(self.sb.ignored_search_keys)}")
