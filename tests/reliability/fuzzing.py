@@ -420,7 +420,11 @@ def asks_before_writing(sb: Any, case: Case) -> bool:
     """
     if case.tool != "update_invoice":
         return True
-    inv = sb.db.invoices.get(case.arguments.get("invoice_id"))
+    try:  # as the argument model reads it ("500001" is that invoice); hostile ids (a dict...) are none
+        invoice_id = int(case.arguments.get("invoice_id"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        invoice_id = 0
+    inv = sb.db.invoices.get(invoice_id)
     billed = {"lines", "discount_percent", "client_id", "create_date"} & set(case.arguments)
     draft = inv is not None and (inv.get("status") == 1 or inv.get("v3_status") in ("draft", "created"))
     return bool(billed) and inv is not None and not draft
