@@ -301,6 +301,17 @@ async def token_request(hosted: Hosted, **form: str) -> httpx2.Response:
     return await hosted.browser.post(f"{hosted.url}/token", data=form)
 
 
+async def signed_in_tokens(hosted: Hosted, client_id: str) -> dict[str, Any]:
+    """Sign in through the browser flow with PKCE and exchange the code: the token response."""
+    verifier, challenge = pkce()
+    code = await get_code(hosted, client_id, challenge)
+    form = {"client_id": client_id, "redirect_uri": CLIENT_REDIRECT, "code": code, "code_verifier": verifier}
+    answer = await token_request(hosted, grant_type="authorization_code", **form)
+    assert answer.status_code == 200, answer.text
+    tokens: dict[str, Any] = answer.json()
+    return tokens
+
+
 def self_signed_tls(folder: Path, *dns_names: str) -> tuple[Path, Path, ssl.SSLContext]:
     """A certificate for 127.0.0.1 and `dns_names` (cert file, key file, and a client context trusting only it)."""
     import datetime

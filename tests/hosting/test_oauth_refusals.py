@@ -19,6 +19,7 @@ from .conftest import (
     hosted_server,
     pkce,
     register,
+    signed_in_tokens,
     token_request,
     tool,
 )
@@ -114,18 +115,7 @@ async def test_pkce_redirect_code_reuse_and_refresh_reuse(tmp_path: Path) -> Non
 async def test_revoked_token_gets_401_with_metadata(tmp_path: Path) -> None:
     async with hosted_server(tmp_path) as hosted:
         client_id = (await register(hosted))["client_id"]
-        verifier, challenge = pkce()
-        code = await get_code(hosted, client_id, challenge)
-        tokens = (
-            await token_request(
-                hosted,
-                grant_type="authorization_code",
-                client_id=client_id,
-                redirect_uri=CLIENT_REDIRECT,
-                code=code,
-                code_verifier=verifier,
-            )
-        ).json()
+        tokens = await signed_in_tokens(hosted, client_id)
         async with bearer_client(hosted.mcp_url, tokens["access_token"]) as client:
             await tool(client, "whoami")
         # A public client sends no client_secret (RFC 7009 with PKCE-only clients).
@@ -194,13 +184,10 @@ async def test_a_refresh_token_used_twice_at_once_leaves_neither_use_a_working_t
 
     async with hosted_server(tmp_path, store=store) as hosted:
         client_id = (await register(hosted))["client_id"]
-        verifier, challenge = pkce()
-        base = {"grant_type": "authorization_code", "client_id": client_id, "redirect_uri": CLIENT_REDIRECT}
         refresh = {"grant_type": "refresh_token", "client_id": client_id}
         survivors = []
         for _ in range(6):
-            code = await get_code(hosted, client_id, challenge)
-            tokens = (await token_request(hosted, **base, code=code, code_verifier=verifier)).json()
+            tokens = await signed_in_tokens(hosted, client_id)
             answers: list[Any] = []
 
             async def use(token: str = tokens["refresh_token"], answers: list[Any] = answers) -> None:

@@ -22,6 +22,7 @@ from .conftest import (
     pkce,
     register,
     serving,
+    signed_in_tokens,
     token_request,
     tool,
 )
@@ -62,18 +63,7 @@ async def test_tokens_are_bound_to_their_server(tmp_path: Path) -> None:
     """Another server (another public URL) on the very same store refuses this server's tokens."""
     async with hosted_server(tmp_path) as first:
         client_id = (await register(first))["client_id"]
-        verifier, challenge = pkce()
-        code = await get_code(first, client_id, challenge)
-        tokens = (
-            await token_request(
-                first,
-                grant_type="authorization_code",
-                client_id=client_id,
-                redirect_uri=CLIENT_REDIRECT,
-                code=code,
-                code_verifier=verifier,
-            )
-        ).json()
+        tokens = await signed_in_tokens(first, client_id)
         sock = bound_socket()
         other_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         other_settings = first.settings.with_overrides(mcp_public_url=other_url)
